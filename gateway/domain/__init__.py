@@ -1,0 +1,1 @@
+"""Pure inventory rules: standard library only, no I/O."""

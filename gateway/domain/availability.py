@@ -1,0 +1,80 @@
+"""Salable quantity, stock status, "only X left" and low stock for one (sku, stock).
+
+SEMANTICS §5, computed from a :class:`StockSnapshot` and the engine's effective settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from gateway.domain.inheritance import EffectiveSettings, resolve
+from gateway.domain.model import StockSnapshot
+from gateway.domain.quantity import ZERO, compare
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a storefront may be told about one SKU in one stock.
+
+    ``salable_qty`` is ``None`` when stock is not managed and 0 when the SKU is not salable;
+    ``left_to_sell`` is the unclamped physical + reserved − adapted min_qty used by the checks.
+    """
+
+    sku: str
+    stock_id: int
+    is_assigned: bool
+    any_in_stock: bool
+    is_salable: bool
+    salable_qty: Decimal | None
+    left_to_sell: Decimal
+    physical: Decimal
+    reserved: Decimal
+    only_x_left: Decimal | None
+    low_stock: bool
+    settings: EffectiveSettings
+
+
+def is_salable(snapshot: StockSnapshot, settings: EffectiveSettings) -> bool:
+    """SEMANTICS §5 stock status, rules 1-5 in order."""
+    if not snapshot.is_assigned:
+        return False
+    if not settings.manage_stock:
+        return True
+    if not snapshot.any_in_stock:
+        return False  # backorders never rescue a SKU whose items are all out of stock
+    if settings.unlimited_backorders:
+        return True
+    return compare(left_to_sell(snapshot, settings), ZERO) > 0
+
+
+def left_to_sell(snapshot: StockSnapshot, settings: EffectiveSettings) -> Decimal:
+    """physical + reserved − adapted min_qty (may be negative)."""
+    return snapshot.physical + snapshot.reserved - settings.adapted_min_qty
+
+
+def evaluate(snapshot: StockSnapshot, settings: EffectiveSettings) -> Availability:
+    """Availability of the snapshot's SKU under ``settings``."""
+    salable = is_salable(snapshot, settings)
+    left = left_to_sell(snapshot, settings)
+    managed = settings.manage_stock
+    salable_qty: Decimal | None = None
+    if managed:
+        salable_qty = left if salable else ZERO
+    only_x_left: Decimal | None = None
+    threshold = settings.stock_threshold_qty
+    if (managed and salable_qty is not None and threshold > 0
+            and compare(salable_qty, ZERO) > 0 and compare(salable_qty, threshold) <= 0):
+        only_x_left = salable_qty
+    low_stock = (managed and salable and salable_qty is not None
+                 and compare(salable_qty, settings.notify_stock_qty) < 0)
+    return Availability(
+        sku=snapshot.sku, stock_id=snapshot.stock_id, is_assigned=snapshot.is_assigned,
+        any_in_stock=snapshot.any_in_stock, is_salable=salable, salable_qty=salable_qty,
+        left_to_sell=left, physical=snapshot.physical, reserved=snapshot.reserved,
+        only_x_left=only_x_left, low_stock=low_stock, settings=settings)
+
+
+def assess(snapshot: StockSnapshot, customer_group: str | None = None) -> Availability:
+    """Resolve the snapshot's settings with the one engine, then evaluate availability."""
+    return evaluate(snapshot, resolve(snapshot.chain, snapshot.source_items, customer_group))

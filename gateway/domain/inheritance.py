@@ -1,0 +1,246 @@
+"""The one inheritance engine: effective option values with their provenance.
+
+Order (SEMANTICS §3): source item → product → stock → global → built-in default. The first
+level that sets an option gives its value; the answer also names the source item (for
+source-level options) and every lower level whose value it overrode. Source-level options are
+aggregated over the items that contribute to the stock (all assigned items if none do). The
+adapted ``min_qty`` of §4 lives here too. No other module may re-implement a fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from gateway.domain.model import ConfigChain, SourceItemState
+from gateway.domain.options import (
+    OPTIONS,
+    SOURCE_LEVEL_OPTIONS,
+    Backorders,
+    Level,
+    OptionValue,
+    display_value,
+)
+from gateway.domain.quantity import ZERO, format_qty, is_integral
+
+_CHAIN_LEVELS = (Level.PRODUCT, Level.STOCK, Level.GLOBAL)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An effective value and where it came from."""
+
+    name: str
+    value: OptionValue
+    level: Level
+    source_code: str | None = None
+    overrides: tuple[Level, ...] = ()
+    note: str | None = None
+
+    @property
+    def display(self) -> str:
+        return display_value(self.value)
+
+
+def _level_values(chain: ConfigChain) -> Iterator[tuple[Level, Mapping[str, OptionValue]]]:
+    yield Level.PRODUCT, chain.product
+    yield Level.STOCK, chain.stock
+    yield Level.GLOBAL, chain.global_config
+
+
+def _value_at(values: Mapping[str, OptionValue], name: str,
+              customer_group: str | None) -> OptionValue | None:
+    if name == "min_sale_qty" and customer_group is not None:
+        by_group = values.get("min_sale_qty_by_group")
+        if isinstance(by_group, Mapping) and customer_group in by_group:
+            return by_group[customer_group]
+    return values.get(name)
+
+
+def resolve_chain(name: str, chain: ConfigChain, customer_group: str | None = None) -> Setting:
+    """The effective value of ``name`` from product, stock, global and default levels.
+
+    For ``min_sale_qty`` a level's value for the exact customer group wins over that level's
+    all-groups value; the first level with either gives the answer.
+    """
+    option = OPTIONS[name]
+    found: Setting | None = None
+    overridden: list[Level] = []
+    for level, values in _level_values(chain):
+        value = _value_at(values, name, customer_group)
+        if value is None:
+            continue
+        if found is None:
+            found = Setting(name, value, level)
+        else:
+            overridden.append(level)
+    if found is None:
+        return Setting(name, option.default, Level.DEFAULT)
+    return replace(found, overrides=(*overridden, Level.DEFAULT))
+
+
+def resolve_source_item(name: str, item: SourceItemState, chain: ConfigChain) -> Setting:
+    """The effective value of a source-level option for one source item."""
+    below = resolve_chain(name, chain)
+    if name in item.config:
+        lower = tuple(lv for lv in (*_CHAIN_LEVELS, Level.DEFAULT)
+                      if lv is Level.DEFAULT or below.level is lv or lv in below.overrides)
+        return Setting(name, item.config[name], Level.SOURCE_ITEM, item.source_code, lower)
+    return below
+
+
+def _aggregate(name: str, items: Sequence[SourceItemState], chain: ConfigChain) -> Setting:
+    chain_setting = resolve_chain(name, chain)
+    if name == "notify_stock_qty" or not items:
+        # notify_stock_qty stays per source item (low-stock report); the stock sees the product's.
+        return chain_setting
+    considered = ([i for i in items if i.contributes] or [i for i in items if i.counts]
+                  or list(items))
+    per_item = [resolve_source_item(name, item, chain) for item in considered]
+    if name == "backorders":
+        winner: OptionValue = max((s.value for s in per_item),
+                                  key=lambda v: v.rank if isinstance(v, Backorders) else 0)
+    else:  # is_qty_decimal: an order may ship from any contributing item
+        winner = all(bool(s.value) for s in per_item)
+    decisive = sorted((s for s in per_item if s.value == winner and s.level is Level.SOURCE_ITEM),
+                      key=lambda s: s.source_code or "")
+    if decisive:
+        return decisive[0]
+    return replace(chain_setting, value=winner)
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    """Every option's effective value for one (sku, stock[, customer group])."""
+
+    settings: Mapping[str, Setting]
+
+    def __getitem__(self, name: str) -> Setting:
+        return self.settings[name]
+
+    def __iter__(self) -> Iterator[Setting]:
+        return iter(self.settings.values())
+
+    def _qty(self, name: str) -> Decimal:
+        value = self.settings[name].value
+        assert isinstance(value, Decimal)
+        return value
+
+    def _bool(self, name: str) -> bool:
+        return bool(self.settings[name].value)
+
+    @property
+    def manage_stock(self) -> bool:
+        return self._bool("manage_stock")
+
+    @property
+    def backorders(self) -> Backorders:
+        value = self.settings["backorders"].value
+        assert isinstance(value, Backorders)
+        return value
+
+    @property
+    def min_qty(self) -> Decimal:
+        """The raw Out-of-Stock Threshold as configured."""
+        return self._qty("min_qty")
+
+    @property
+    def adapted_min_qty(self) -> Decimal:
+        """SEMANTICS §4: the threshold after the backorders adaptation."""
+        return adapt_min_qty(self.min_qty, self.backorders)
+
+    @property
+    def unlimited_backorders(self) -> bool:
+        """Backorders on with a threshold ≥ 0: any quantity can be ordered."""
+        return self.backorders.enabled and self.min_qty >= 0
+
+    @property
+    def min_sale_qty(self) -> Decimal:
+        return self._qty("min_sale_qty")
+
+    @property
+    def max_sale_qty(self) -> Decimal:
+        return self._qty("max_sale_qty")
+
+    @property
+    def is_qty_decimal(self) -> bool:
+        return self._bool("is_qty_decimal")
+
+    @property
+    def is_decimal_divided(self) -> bool:
+        return self._bool("is_decimal_divided")
+
+    @property
+    def qty_increments(self) -> Decimal:
+        """The step a quantity must be a multiple of; 0 when the check is off."""
+        return self._qty("qty_increments")
+
+    @property
+    def notify_stock_qty(self) -> Decimal:
+        return self._qty("notify_stock_qty")
+
+    @property
+    def stock_threshold_qty(self) -> Decimal:
+        return self._qty("stock_threshold_qty")
+
+
+def adapt_min_qty(raw: Decimal, backorders: Backorders) -> Decimal:
+    """SEMANTICS §4: with backorders a threshold ≥ 0 becomes 0 (unlimited) and a negative one
+    stays (a backorder cap); without backorders only a positive threshold is kept."""
+    if backorders.enabled:
+        return raw if raw < 0 else ZERO
+    return raw if raw > 0 else ZERO
+
+
+def _derived(settings: dict[str, Setting]) -> None:
+    """Apply the couplings between options, saying why in ``note``."""
+    decimal = bool(settings["is_qty_decimal"].value)
+    divided = settings["is_decimal_divided"]
+    if divided.value and not decimal:
+        settings["is_decimal_divided"] = replace(
+            divided, value=False, note="forced off: is_qty_decimal is false")
+
+    step = settings["qty_increments"]
+    enabled = bool(settings["enable_qty_increments"].value)
+    assert isinstance(step.value, Decimal)
+    if not enabled:
+        settings["qty_increments"] = replace(
+            step, value=ZERO, note=f"check off: enable_qty_increments is false "
+                                   f"(configured step {format_qty(step.value)})")
+    elif not decimal and not is_integral(step.value):
+        truncated = Decimal(int(step.value))
+        settings["qty_increments"] = replace(
+            step, value=truncated,
+            note=f"truncated from {format_qty(step.value)}: decimals are not allowed")
+    if enabled and settings["qty_increments"].value == ZERO and step.value <= 0:
+        settings["qty_increments"] = replace(settings["qty_increments"], note="a step of 0 "
+                                             "switches the check off")
+
+    min_qty = settings["min_qty"]
+    backorders = settings["backorders"].value
+    assert isinstance(min_qty.value, Decimal) and isinstance(backorders, Backorders)
+    adapted = adapt_min_qty(min_qty.value, backorders)
+    if backorders.enabled and min_qty.value >= 0:
+        settings["min_qty"] = replace(min_qty, note="backorders on: unlimited (treated as 0)")
+    elif adapted != min_qty.value:
+        settings["min_qty"] = replace(min_qty, note="ignored: negative without backorders")
+
+
+def resolve(chain: ConfigChain, source_items: Sequence[SourceItemState] = (),
+            customer_group: str | None = None) -> EffectiveSettings:
+    """Effective settings of a (sku, stock) with provenance for every option.
+
+    ``source_items`` are the SKU's items as seen from the stock; source-level options aggregate
+    over them (backorders: most permissive; is_qty_decimal: only if all allow it).
+    """
+    settings: dict[str, Setting] = {}
+    for name in OPTIONS:
+        if name == "min_sale_qty_by_group":
+            continue  # folded into min_sale_qty for the requested customer group
+        if name in SOURCE_LEVEL_OPTIONS:
+            settings[name] = _aggregate(name, source_items, chain)
+        else:
+            settings[name] = resolve_chain(name, chain, customer_group)
+    _derived(settings)
+    return EffectiveSettings(settings)
