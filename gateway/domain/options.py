@@ -92,7 +92,7 @@ class Option:
             return raw
         if self.kind is Kind.BACKORDERS:
             try:
-                return Backorders(raw)
+                return Backorders(raw if isinstance(raw, str) else "")
             except ValueError:
                 raise OptionError(f"{self.name} must be one of: no, allow, allow_notify") from None
         if self.kind is Kind.GROUP_QTY:
