@@ -1,0 +1,77 @@
+"""The Starlette application: GraphQL (with GraphiQL outside production) and /healthz."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from gateway.api.context import Context
+from gateway.api.schema import build_schema
+from gateway.service import InventoryService
+from gateway.settings import Settings
+from gateway.store.sqlite import SqliteStore
+
+log = logging.getLogger("gateway")
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context and a faster JSON encoder."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(build_schema(settings),
+                         graphql_ide=None if settings.production else "graphiql",
+                         allow_queries_via_get=False)
+        self._settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        service: InventoryService = request.app.state.service
+        return Context(request=request, service=service, settings=self._settings)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """A ready-to-serve app; the store opens in the lifespan and closes on shutdown."""
+    settings = settings or Settings.from_env()
+    graphql_app = GatewayGraphQL(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = SqliteStore(settings.database)
+        await store.open()
+        app.state.service = InventoryService(store)
+        if not settings.admin_token:
+            log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
+        try:
+            yield
+        finally:
+            await store.close()
+
+    async def healthz(request: Request) -> Response:
+        try:
+            service: InventoryService = request.app.state.service
+            version = await service.store.data_version()
+        except Exception:  # the point of the probe is to report, not to crash
+            log.exception("health check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "data_version": version})
+
+    return Starlette(
+        routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
+                Route("/healthz", healthz, methods=["GET"])],
+        lifespan=lifespan)
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` (used by ``gateway serve --workers N``)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,43 @@
+"""Per-request context and the back-office permission."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from gateway.service import InventoryService
+from gateway.settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request
+    service: InventoryService
+    settings: Settings
+
+    @cached_property
+    def is_back_office(self) -> bool:
+        """A configured token was presented (compared in constant time)."""
+        token = self.settings.admin_token
+        if not token:
+            return False
+        header = self.request.headers.get("authorization", "")
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
+class IsBackOffice(BasePermission):
+    message = ("Back-office operation: send 'Authorization: Bearer <GATEWAY_ADMIN_TOKEN>' "
+               "(refused when the server has no token configured).")
+    error_extensions: ClassVar[dict[str, object]] = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return info.context.is_back_office

@@ -1,0 +1,220 @@
+"""The SQLite schema as a list of forward migrations, and the statements that use it.
+
+``MIGRATIONS[n - 1]`` takes a database from schema version ``n - 1`` to ``n``; version 1 is the
+initial schema. A step is a tuple of single SQL statements (not a script) so that it runs inside
+the caller's transaction: ``executescript`` would commit first. Steps are append-only: never
+edit a released step, add a new one.
+
+Invariants the schema itself enforces:
+- ``meta`` has exactly one row, holding ``data_version``;
+- every link, channel and source item points at an existing stock/source/product
+  (foreign keys, which the store switches on for every connection);
+- link priorities are > 0, statuses are ``in_stock``/``out_of_stock``, config and metadata
+  columns hold JSON objects;
+- reservations are append-only (no UPDATE); rows may only be inserted or cleaned up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+#: How the backend runs one statement on a connection and returns its rows (counted there).
+Run = Callable[[Any, str, Sequence[Any]], Awaitable[list[tuple[Any, ...]]]]
+
+
+class SchemaError(RuntimeError):
+    """The database file was written by a newer version of the gateway."""
+
+
+INITIAL: tuple[str, ...] = (
+    """CREATE TABLE meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        data_version INTEGER NOT NULL CHECK (data_version >= 0)
+    )""",
+    "INSERT INTO meta (id, data_version) VALUES (1, 0)",
+    """CREATE TABLE global_config (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL CHECK (json_valid(value))
+    )""",
+    """CREATE TABLE sources (
+        code TEXT PRIMARY KEY CHECK (length(code) > 0),
+        name TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        latitude REAL,
+        longitude REAL,
+        country TEXT,
+        postcode TEXT
+    )""",
+    """CREATE TABLE stocks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL DEFAULT '{}'
+            CHECK (json_valid(config) AND json_type(config) = 'object')
+    )""",
+    """CREATE TABLE stock_channels (
+        channel TEXT PRIMARY KEY CHECK (length(channel) > 0),
+        stock_id INTEGER NOT NULL REFERENCES stocks (id) ON DELETE CASCADE
+    )""",
+    "CREATE INDEX stock_channels_stock ON stock_channels (stock_id)",
+    """CREATE TABLE stock_source_links (
+        stock_id INTEGER NOT NULL REFERENCES stocks (id) ON DELETE CASCADE,
+        source_code TEXT NOT NULL REFERENCES sources (code) ON DELETE CASCADE,
+        priority INTEGER NOT NULL CHECK (priority > 0),
+        PRIMARY KEY (stock_id, source_code)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX stock_source_links_source ON stock_source_links (source_code)",
+    """CREATE TABLE products (
+        sku TEXT PRIMARY KEY CHECK (length(sku) > 0),
+        name TEXT NOT NULL,
+        config TEXT NOT NULL DEFAULT '{}'
+            CHECK (json_valid(config) AND json_type(config) = 'object')
+    )""",
+    """CREATE TABLE source_items (
+        sku TEXT NOT NULL REFERENCES products (sku) ON DELETE CASCADE,
+        source_code TEXT NOT NULL REFERENCES sources (code) ON DELETE CASCADE,
+        quantity TEXT NOT NULL CHECK (typeof(quantity) = 'text'),
+        status TEXT NOT NULL CHECK (status IN ('in_stock', 'out_of_stock')),
+        config TEXT NOT NULL DEFAULT '{}'
+            CHECK (json_valid(config) AND json_type(config) = 'object'),
+        PRIMARY KEY (sku, source_code)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX source_items_source ON source_items (source_code)",
+    # No foreign keys on reservations: like Magento's inventory_reservation they are a history
+    # that must survive catalog edits (a product or stock removed by a later import).
+    """CREATE TABLE reservations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sku TEXT NOT NULL,
+        stock_id INTEGER NOT NULL,
+        quantity TEXT NOT NULL CHECK (typeof(quantity) = 'text'),
+        metadata TEXT NOT NULL DEFAULT '{}'
+            CHECK (json_valid(metadata) AND json_type(metadata) = 'object')
+    )""",
+    "CREATE INDEX reservations_sku_stock ON reservations (sku, stock_id)",
+    """CREATE TRIGGER reservations_append_only BEFORE UPDATE ON reservations
+    BEGIN
+        SELECT RAISE(ABORT, 'reservations are append-only');
+    END""",
+    # The exact Decimal sum of reservations per (sku, stock), maintained by the store in the
+    # same transaction as every reservation insert, so reads never sum the history.
+    """CREATE TABLE reservation_totals (
+        sku TEXT NOT NULL,
+        stock_id INTEGER NOT NULL,
+        total TEXT NOT NULL CHECK (typeof(total) = 'text'),
+        PRIMARY KEY (sku, stock_id)
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL,)
+
+#: The schema version this code writes and expects.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY CHECK (version > 0),
+    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+
+
+
+async def migrate(run: Run, conn: Any, name: str) -> None:
+    """Bring the database on ``conn`` to :data:`SCHEMA_VERSION` in one IMMEDIATE transaction.
+
+    Applies every missing step in order and records it in ``schema_version``; rolls back on
+    any error. Raises :class:`SchemaError` when the database is newer than this code.
+    """
+    # IMMEDIATE: two processes opening a new file at once do not both apply the same step
+    # (the second waits for the first, then sees the new version).
+    await run(conn, "BEGIN IMMEDIATE", ())
+    try:
+        await run(conn, CREATE_VERSION_TABLE, ())
+        rows = await run(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version", ())
+        current = int(rows[0][0])
+        if current > SCHEMA_VERSION:
+            raise SchemaError(f"{name} has schema version {current}; this gateway knows "
+                              f"versions up to {SCHEMA_VERSION}")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version - 1]:
+                await run(conn, statement, ())
+            await run(conn, "INSERT INTO schema_version (version) VALUES (?)", (version,))
+        await run(conn, "COMMIT", ())
+    except BaseException:
+        if conn.in_transaction:
+            await run(conn, "ROLLBACK", ())
+        raise
+
+
+#: Tables emptied by a replacing import, children before parents (foreign keys).
+DATA_TABLES: tuple[str, ...] = (
+    "reservation_totals",
+    "reservations",
+    "source_items",
+    "stock_source_links",
+    "stock_channels",
+    "products",
+    "stocks",
+    "sources",
+    "global_config",
+)
+
+# -- statements against this schema (kept beside the DDL they depend on) -------------------
+# SKU lists are bound as ONE JSON array parameter read with json_each(?): the statement text
+# and count stay the same for 1 or 100 000 SKUs, and SQLite's bound-variable limit never hits.
+
+DATA_VERSION = "SELECT data_version FROM meta WHERE id = 1"
+BUMP_VERSION = "UPDATE meta SET data_version = data_version + 1 WHERE id = 1"
+
+SELECT_GLOBAL_CONFIG = "SELECT name, value FROM global_config ORDER BY name"
+SELECT_SOURCES = """SELECT code, name, enabled, latitude, longitude, country, postcode
+    FROM sources ORDER BY code"""
+SELECT_STOCKS = "SELECT id, name, config FROM stocks ORDER BY id"
+SELECT_CHANNELS = "SELECT stock_id, channel FROM stock_channels ORDER BY stock_id, channel"
+SELECT_LINKS = """SELECT stock_id, source_code, priority FROM stock_source_links
+    ORDER BY stock_id, priority, source_code"""
+SELECT_PRODUCTS = "SELECT sku, name, config FROM products ORDER BY sku"
+SELECT_SOURCE_ITEMS = """SELECT sku, source_code, quantity, status, config FROM source_items
+    ORDER BY sku, source_code"""
+SELECT_RESERVATIONS = "SELECT sku, stock_id, quantity, metadata FROM reservations ORDER BY id"
+
+PRODUCTS_BY_SKU = """SELECT sku, name, config FROM products
+    WHERE sku IN (SELECT value FROM json_each(?))"""
+SOURCE_ITEMS_BY_SKU = """SELECT sku, source_code, quantity, status, config FROM source_items
+    WHERE sku IN (SELECT value FROM json_each(?)) ORDER BY sku, source_code"""
+TOTALS_BY_SKU = """SELECT sku, total FROM reservation_totals
+    WHERE stock_id = ? AND sku IN (SELECT value FROM json_each(?))"""
+KNOWN_SKUS = "SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?))"
+SELECT_SOURCE_CODES = "SELECT code FROM sources"
+
+INSERT_GLOBAL_CONFIG = "INSERT INTO global_config (name, value) VALUES (?, ?)"
+UPSERT_SOURCE = """INSERT INTO sources
+        (code, name, enabled, latitude, longitude, country, postcode)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (code) DO UPDATE SET name = excluded.name, enabled = excluded.enabled,
+        latitude = excluded.latitude, longitude = excluded.longitude,
+        country = excluded.country, postcode = excluded.postcode"""
+UPSERT_STOCK = """INSERT INTO stocks (id, name, config) VALUES (?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config"""
+DELETE_CHANNELS_OF_STOCKS = """DELETE FROM stock_channels
+    WHERE stock_id IN (SELECT value FROM json_each(?))"""
+DELETE_LINKS_OF_STOCKS = """DELETE FROM stock_source_links
+    WHERE stock_id IN (SELECT value FROM json_each(?))"""
+# A channel belongs to exactly one stock: listing it under another stock moves it.
+UPSERT_CHANNEL = """INSERT INTO stock_channels (channel, stock_id) VALUES (?, ?)
+    ON CONFLICT (channel) DO UPDATE SET stock_id = excluded.stock_id"""
+INSERT_LINK = """INSERT INTO stock_source_links (stock_id, source_code, priority)
+    VALUES (?, ?, ?)"""
+UPSERT_PRODUCT = """INSERT INTO products (sku, name, config) VALUES (?, ?, ?)
+    ON CONFLICT (sku) DO UPDATE SET name = excluded.name, config = excluded.config"""
+UPSERT_SOURCE_ITEM = """INSERT INTO source_items (sku, source_code, quantity, status, config)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (sku, source_code) DO UPDATE SET quantity = excluded.quantity,
+        status = excluded.status, config = excluded.config"""
+INSERT_RESERVATION = """INSERT INTO reservations (sku, stock_id, quantity, metadata)
+    VALUES (?, ?, ?, ?)"""
+# Keys are a JSON array of [sku, stock_id] pairs; the join probes the primary key per pair.
+TOTALS_FOR_KEYS = """SELECT t.sku, t.stock_id, t.total
+    FROM json_each(?) AS k
+    JOIN reservation_totals AS t
+      ON t.sku = json_extract(k.value, '$[0]') AND t.stock_id = json_extract(k.value, '$[1]')"""
+UPSERT_TOTAL = """INSERT INTO reservation_totals (sku, stock_id, total) VALUES (?, ?, ?)
+    ON CONFLICT (sku, stock_id) DO UPDATE SET total = excluded.total"""

@@ -1,0 +1,250 @@
+"""The embedded default backend: SQLite through aiosqlite.
+
+Every connection has WAL, ``busy_timeout`` and foreign keys on, in autocommit mode so that all
+transactions are explicit. The *writer* connection runs only write transactions, one at a time
+under an :class:`asyncio.Lock`. Reads use a separate *reader* connection, so they never see a
+write transaction still open (or later rolled back) on the writer; with WAL they run while a
+write is in progress. An export reads from its own short-lived connection in one read
+transaction: a consistent snapshot that does not block writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+
+from gateway.domain.records import Catalog, ReservationRecord, SkuData, Topology
+from gateway.store import codec
+from gateway.store import schema as sql
+
+BUSY_TIMEOUT_MS = 5000
+
+Row = tuple[Any, ...]
+
+
+class SqliteStore:
+    """The :class:`~gateway.store.protocol.Store` contract on one SQLite database file.
+
+    Safe for many coroutines of one event loop, and for several processes on the same file
+    (SQLite's locks serialise their writes; ``data_version`` tells them about each other's).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        if str(path) == ":memory:" or str(path).startswith("file::memory:"):
+            # Each connection would get its own private database.
+            raise ValueError("SqliteStore needs a database file, not an in-memory database")
+        self.path = Path(path)
+        #: Number of SQL statements sent so far (instrumentation for tests and benchmarks).
+        self.statements = 0
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect and migrate the schema forward; a no-op when already open.
+
+        Raises :class:`~gateway.store.schema.SchemaError` for a file with a newer schema.
+        """
+        if self._writer is not None:
+            return
+        writer = await self._connect()
+        try:
+            await sql.migrate(self._run, writer, str(self.path))
+            reader = await self._connect()
+        except BaseException:
+            await writer.close()
+            raise
+        self._writer, self._reader = writer, reader
+
+    async def close(self) -> None:
+        """Close both connections; safe to call twice or on a store that never opened."""
+        writer, reader = self._writer, self._reader
+        self._writer = self._reader = None
+        for conn in (reader, writer):
+            if conn is not None:
+                await conn.close()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        # isolation_level=None: no implicit BEGIN from the sqlite3 module; we issue our own.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            # busy_timeout first, so that switching to WAL waits for other processes' locks.
+            await self._run(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._run(conn, "PRAGMA foreign_keys = ON")
+            await self._run(conn, "PRAGMA journal_mode = WAL")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    # -- statement helpers (the only places that talk to SQLite) ----------------------------
+
+    async def _run(self, conn: aiosqlite.Connection, statement: str,
+                   params: Sequence[Any] = ()) -> list[Row]:
+        """Execute one statement and return all its rows (none for DDL/DML)."""
+        self.statements += 1
+        # execute_fetchall runs and exhausts the cursor in one hop: no statement is left open.
+        return list(cast(Iterable[Row], await conn.execute_fetchall(statement, params)))
+
+    async def _many(self, conn: aiosqlite.Connection, statement: str,
+                    rows: Iterable[Sequence[Any]]) -> None:
+        """Execute one DML statement for every row (one statement); nothing when no rows."""
+        batch = list(rows)
+        if batch:
+            self.statements += 1
+            await conn.executemany(statement, batch)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction that bumps the data version, or rolls back and re-raises.
+
+        Serialised between coroutines by the lock (one connection cannot hold two
+        transactions) and between processes by SQLite's write lock (``BEGIN IMMEDIATE``).
+        """
+        async with self._write_lock:
+            conn = self._open(self._writer)
+            await self._run(conn, "BEGIN IMMEDIATE")
+            try:
+                yield conn
+                await self._run(conn, sql.BUMP_VERSION)
+                await self._run(conn, "COMMIT")
+            except BaseException:
+                # BaseException too: a cancelled request must not leave a transaction open.
+                if conn.in_transaction:
+                    await self._run(conn, "ROLLBACK")
+                raise
+
+    def _open(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if conn is None:
+            raise RuntimeError("the store is not open: call open() first")
+        return conn
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def data_version(self) -> int:
+        """The committed data version (one statement); it increases with every write."""
+        rows = await self._run(self._open(self._reader), sql.DATA_VERSION)
+        return int(rows[0][0])
+
+    async def load_topology(self) -> Topology:
+        """Global config, sources, stocks (links, channels, config), channel map: 6 statements.
+
+        The statements share no read transaction. The version is read first, so when a write
+        commits in between, the result is labelled with the older version and the caller's
+        next :meth:`data_version` check makes it reload.
+        """
+        return await self._read_topology(self._open(self._reader))
+
+    async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
+        """Products, all their source items (any source) and reservation totals in ``stock_id``.
+
+        Exactly 3 statements whatever ``len(skus)``: the SKU list is bound as one JSON array
+        parameter. Unknown SKUs are absent from every mapping; every known SKU has an entry in
+        ``source_items`` (possibly empty).
+        """
+        conn = self._open(self._reader)
+        keys = codec.json_list(dict.fromkeys(skus))
+        product_rows = await self._run(conn, sql.PRODUCTS_BY_SKU, (keys,))
+        item_rows = await self._run(conn, sql.SOURCE_ITEMS_BY_SKU, (keys,))
+        total_rows = await self._run(conn, sql.TOTALS_BY_SKU, (stock_id, keys))
+        return codec.sku_data(product_rows, item_rows, total_rows)
+
+    async def known_source_codes(self) -> set[str]:
+        """Codes of every stored source."""
+        rows = await self._run(self._open(self._reader), sql.SELECT_SOURCE_CODES)
+        return {row[0] for row in rows}
+
+    async def known_skus(self, skus: Sequence[str]) -> set[str]:
+        """Which of ``skus`` exist as products (one statement)."""
+        rows = await self._run(self._open(self._reader), sql.KNOWN_SKUS,
+                               (codec.json_list(dict.fromkeys(skus)),))
+        return {row[0] for row in rows}
+
+    async def export_catalog(self) -> Catalog:
+        """Everything stored, from one consistent snapshot, in a stable order.
+
+        Sources by code, stocks by id (links by priority then code, channels sorted), products
+        by SKU, source items by (SKU, source), reservations by id. ``config`` is always a
+        mapping (empty when no global option is set). Writers are not blocked meanwhile.
+        """
+        self._open(self._writer)
+        conn = await self._connect()
+        try:
+            # Deferred BEGIN + SELECTs = one read transaction (a snapshot); close() ends it.
+            await self._run(conn, "BEGIN")
+            return await self._read_catalog(conn)
+        finally:
+            await conn.close()
+
+    async def _read_topology(self, conn: aiosqlite.Connection) -> Topology:
+        version = int((await self._run(conn, sql.DATA_VERSION))[0][0])
+        return codec.topology(version, *[await self._run(conn, statement) for statement in (
+            sql.SELECT_GLOBAL_CONFIG, sql.SELECT_SOURCES, sql.SELECT_STOCKS,
+            sql.SELECT_CHANNELS, sql.SELECT_LINKS)])
+
+    async def _read_catalog(self, conn: aiosqlite.Connection) -> Catalog:
+        topology = await self._read_topology(conn)  # its mappings keep the SELECT order
+        products = await self._run(conn, sql.SELECT_PRODUCTS)
+        items = await self._run(conn, sql.SELECT_SOURCE_ITEMS)
+        reservations = await self._run(conn, sql.SELECT_RESERVATIONS)
+        return codec.catalog(topology, products, items, reservations)
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def import_catalog(self, catalog: Catalog, *, replace: bool) -> None:
+        """Merge ``catalog`` by key, or replace everything, in one transaction.
+
+        Merge: a non-None ``config`` replaces the whole global config; sources, stocks
+        (name, config), products and source items are upserted by key; a stock in the catalog
+        gets exactly the record's channels and links (a channel listed under another stock
+        moves); reservations are appended and their totals updated. On any exception (a
+        foreign key to a missing source, a CHECK, a cancellation) the transaction is rolled
+        back and the exception re-raised: nothing is written.
+        """
+        async with self._write() as conn:
+            if replace:
+                for table in sql.DATA_TABLES:
+                    await self._run(conn, f"DELETE FROM {table}")
+            if catalog.config is not None:
+                await self._run(conn, "DELETE FROM global_config")
+                await self._many(conn, sql.INSERT_GLOBAL_CONFIG,
+                                 codec.global_config_rows(catalog.config))
+            await self._many(conn, sql.UPSERT_SOURCE, map(codec.source_row, catalog.sources))
+            if catalog.stocks:
+                stock_ids = codec.json_list(stock.id for stock in catalog.stocks)
+                await self._many(conn, sql.UPSERT_STOCK, map(codec.stock_row, catalog.stocks))
+                await self._run(conn, sql.DELETE_CHANNELS_OF_STOCKS, (stock_ids,))
+                await self._run(conn, sql.DELETE_LINKS_OF_STOCKS, (stock_ids,))
+                await self._many(conn, sql.UPSERT_CHANNEL, [
+                    (channel, stock.id) for stock in catalog.stocks for channel in stock.channels])
+                await self._many(conn, sql.INSERT_LINK, [
+                    (stock.id, link.source_code, link.priority)
+                    for stock in catalog.stocks for link in stock.sources])
+            await self._many(conn, sql.UPSERT_PRODUCT, map(codec.product_row, catalog.products))
+            await self._many(conn, sql.UPSERT_SOURCE_ITEM,
+                             map(codec.source_item_row, catalog.source_items))
+            await self._append_reservations(conn, catalog.reservations)
+
+    async def _append_reservations(self, conn: aiosqlite.Connection,
+                                   reservations: Sequence[ReservationRecord]) -> None:
+        """Append ``reservations`` and update their totals; call inside a write transaction.
+
+        Totals are summed in Python Decimal and stored as text: exact, unlike SQLite's float
+        SUM. Reading them inside the IMMEDIATE transaction is safe: no other writer can run.
+        """
+        if not reservations:
+            return
+        await self._many(conn, sql.INSERT_RESERVATION, map(codec.reservation_row, reservations))
+        deltas = codec.reservation_deltas(reservations)
+        stored = await self._run(conn, sql.TOTALS_FOR_KEYS, (codec.json_list(deltas),))
+        for sku, stock_id, total in stored:
+            deltas[sku, stock_id] += codec.load_qty(total)
+        await self._many(conn, sql.UPSERT_TOTAL, [
+            (sku, stock_id, codec.dump_qty(total)) for (sku, stock_id), total in deltas.items()])

@@ -1,0 +1,137 @@
+"""End to end: the real `gateway` command, a real uvicorn process, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import SHOP
+
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY = [sys.executable, "-m", "gateway.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run(*args: str, env: dict[str, str] | None = None,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GATEWAY, *args], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=env, input=stdin, check=False)
+
+
+@pytest.fixture
+def shop_db(tmp_path: Path) -> Path:
+    db = tmp_path / "shop.sqlite3"
+    catalog = tmp_path / "shop.json"
+    catalog.write_text(json.dumps(SHOP))
+    result = run("import", str(catalog), "--db", str(db), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+@pytest.fixture
+def server(shop_db: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "GATEWAY_ADMIN_TOKEN": "e2e-token"}
+    proc = subprocess.Popen([*GATEWAY, "serve", "--db", str(shop_db), "--port", str(port),
+                             "--log-level", "warning"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not become healthy within 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def gql(base: str, query: str, variables: dict[str, Any] | None = None,
+        token: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
+                          headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_served_availability_and_cart(server: str) -> None:
+    body = gql(server, "{ availability(channel: \"eu_website\", skus: [\"SHIRT\", \"NOPE\"]) "
+                       "{ sku salableQty isSalable stockStatus } }")
+    assert body["data"]["availability"] == [
+        {"sku": "SHIRT", "salableQty": 7, "isSalable": True, "stockStatus": "IN_STOCK"}, None]
+    body = gql(server, "mutation { validateCart(channel: \"eu_website\", lines: "
+                       "[{sku: \"SHIRT\", quantity: 8}]) { ok lines { errors { code } } } }")
+    assert body["data"]["validateCart"] == {
+        "ok": False, "lines": [{"errors": [{"code": "INSUFFICIENT_STOCK"}]}]}
+    health = httpx.get(f"{server}/healthz", timeout=5).json()
+    assert health["status"] == "ok"
+    page = httpx.get(f"{server}/graphql", headers={"Accept": "text/html"}, timeout=5)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_served_back_office_needs_token(server: str) -> None:
+    query = "mutation($d: JSON!) { importCatalog(document: $d, replace: true) { ok } }"
+    body = gql(server, query, {"d": {"format": "availability-catalog/1"}})
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = gql(server, query, {"d": {"format": "bad"}}, token="e2e-token")
+    assert body["data"]["importCatalog"]["ok"] is False
+
+
+def test_cli_export_schema_and_explain(shop_db: Path) -> None:
+    exported = run("export", "--db", str(shop_db))
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert document["format"] == "availability-catalog/1"
+    assert {p["sku"] for p in document["products"]} == {p["sku"] for p in SHOP["products"]}
+    schema = run("schema")
+    assert schema.stdout == (ROOT / "schema.graphql").read_text()
+    explained = run("explain", "SHIRT", "--channel", "eu_website", "--db", str(shop_db))
+    assert explained.returncode == 0, explained.stderr
+    assert "stock_threshold_qty" in explained.stdout and "STOCK" in explained.stdout
+    assert "salable qty 7" in explained.stdout
+    unknown = run("explain", "SHIRT", "--channel", "mars", "--db", str(shop_db))
+    assert unknown.returncode == 2 and "mars" in unknown.stderr
+
+
+def test_cli_import_of_a_broken_file_says_what_is_wrong(tmp_path: Path, shop_db: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "availability-catalog/1", "products": [{"sku": ""}]')
+    result = run("import", str(broken), "--db", str(shop_db))
+    assert result.returncode == 2 and "error" in result.stderr.lower()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "availability-catalog/1",
+                               "products": [{"sku": "A", "config": {"min_qty": "x"}}]}))
+    result = run("import", str(bad), "--db", str(shop_db))
+    assert result.returncode == 2 and "$.products[0].config.min_qty" in result.stderr
