@@ -63,7 +63,7 @@ _RESERVATION = {"sku": True, "stock": True, "quantity": True, "metadata": False}
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 T = TypeVar("T")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
 
+from graphql import GraphQLErrorExtensions
 from starlette.requests import Request
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -37,7 +38,7 @@ class Context:
 class IsBackOffice(BasePermission):
     message = ("Back-office operation: send 'Authorization: Bearer <GATEWAY_ADMIN_TOKEN>' "
                "(refused when the server has no token configured).")
-    error_extensions: ClassVar[dict[str, object]] = {"code": "UNAUTHENTICATED"}
+    error_extensions: GraphQLErrorExtensions | None = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
 
     def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         return info.context.is_back_office

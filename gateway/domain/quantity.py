@@ -37,7 +37,7 @@ def parse_quantity(value: object, *, allow_negative: bool = True) -> Decimal:
         raise QuantityError(f"not a number: {value!r}") from None
     if not number.is_finite():
         raise QuantityError("must be a finite number")
-    if abs(number) > MAX_QUANTITY:
+    if number.copy_abs() > MAX_QUANTITY:  # copy_abs: no context, so 1e999999999 cannot overflow
         raise QuantityError(f"must be at most {MAX_QUANTITY} in magnitude")
     if number != number.quantize(STEP, rounding=ROUND_DOWN):
         raise QuantityError(f"has more than {PLACES} decimal places")

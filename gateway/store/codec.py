@@ -173,14 +173,19 @@ def global_config_from_rows(rows: Sequence[Sequence[Any]]) -> Config:
 
 def sku_data(products: Sequence[Sequence[Any]], items: Sequence[Sequence[Any]],
              totals: Sequence[Sequence[Any]]) -> SkuData:
-    """SkuData from product, source item and total rows; every product gets an items entry."""
+    """SkuData from product, source item and total rows; every product gets an items entry.
+
+    Items and totals of SKUs absent from ``products`` are dropped: when the three statements
+    straddle a commit, a SKU created by it then looks not created yet, never half there.
+    """
     by_sku = {row[0]: product_from_row(row) for row in products}
     items_of: dict[str, list[SourceItemRecord]] = {sku: [] for sku in by_sku}
     for row in items:
-        items_of.setdefault(row[0], []).append(source_item_from_row(row))
+        if row[0] in items_of:
+            items_of[row[0]].append(source_item_from_row(row))
     return SkuData(products=by_sku,
                    source_items={sku: tuple(found) for sku, found in items_of.items()},
-                   reserved={sku: load_qty(total) for sku, total in totals})
+                   reserved={sku: load_qty(total) for sku, total in totals if sku in by_sku})
 
 
 def catalog(topology: Topology, products: Sequence[Sequence[Any]],

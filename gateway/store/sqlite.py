@@ -45,8 +45,6 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
-    # -- lifecycle -------------------------------------------------------------------------
-
     async def open(self) -> None:
         """Connect and migrate the schema forward; a no-op when already open.
 
@@ -145,9 +143,10 @@ class SqliteStore:
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
         """Products, all their source items (any source) and reservation totals in ``stock_id``.
 
-        Exactly 3 statements whatever ``len(skus)``: the SKU list is bound as one JSON array
-        parameter. Unknown SKUs are absent from every mapping; every known SKU has an entry in
-        ``source_items`` (possibly empty).
+        Exactly 3 statements whatever ``len(skus)`` (the SKU list is one JSON array parameter).
+        Unknown SKUs are absent from every mapping; every known SKU has an entry in
+        ``source_items`` (possibly empty). Only committed data is seen, but the 3 statements
+        share no snapshot: checks that must be exact belong in a write transaction.
         """
         conn = self._open(self._reader)
         keys = codec.json_list(dict.fromkeys(skus))

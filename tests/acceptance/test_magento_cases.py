@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.support import TOKEN, Api
 from tests.api.test_back_office import SELECTION
 from tests.api.test_storefront import AVAILABILITY, VALIDATE
+from tests.support import TOKEN, Api
 
 CASES_FILE = Path(__file__).with_name("magento_cases.json")
 SUITE = json.loads(CASES_FILE.read_text())

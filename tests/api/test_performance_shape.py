@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import Api
 from tests.api.test_storefront import AVAILABILITY, VALIDATE
+from tests.support import Api
 
 
 def many_products(count: int) -> dict[str, Any]:

@@ -46,18 +46,20 @@ def shop_db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(shop_db: Path) -> Iterator[str]:
+def server(shop_db: Path, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "GATEWAY_ADMIN_TOKEN": "e2e-token"}
-    proc = subprocess.Popen([*GATEWAY, "serve", "--db", str(shop_db), "--port", str(port),
-                             "--log-level", "warning"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*GATEWAY, "serve", "--db", str(shop_db), "--port", str(port),
+                                 "--log-level", "warning"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+                pytest.fail(f"server exited: {log.read_text()}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
