@@ -71,6 +71,10 @@ class InventoryService:
         self._topology: Topology | None = None
         self._reload = asyncio.Lock()
 
+    @property
+    def cached_topology(self) -> Topology | None:
+        return self._topology
+
     async def topology(self) -> Topology:
         """The cached topology, reloaded when another writer changed the data version."""
         version = await self.store.data_version()

@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.api.context import Context
 from gateway.api.schema import build_schema
+from gateway.order_service import OrderService
 from gateway.service import InventoryService
 from gateway.settings import Settings
 from gateway.store.sqlite import SqliteStore
@@ -33,8 +34,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self._settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        service: InventoryService = request.app.state.service
-        return Context(request=request, service=service, settings=self._settings)
+        state = request.app.state
+        return Context(request=request, service=state.service, orders=state.orders,
+                       settings=self._settings)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         store = SqliteStore(settings.database)
         await store.open()
         app.state.service = InventoryService(store)
+        app.state.orders = OrderService(app.state.service)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
         try:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from gateway.order_service import OrderService
 from gateway.service import InventoryService
 from gateway.settings import Settings
 
@@ -20,6 +21,7 @@ from gateway.settings import Settings
 class Context:
     request: Request
     service: InventoryService
+    orders: OrderService
     settings: Settings
 
     @cached_property

@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from gateway.api.context import Context, IsBackOffice
+from gateway.api.order_schema import OrderMutation, OrderQuery
 from gateway.api.types import (
     CartLineInput,
     CartValidation,
@@ -57,7 +58,7 @@ def _lines(lines: list[CartLineInput]) -> list[RequestedLine]:
 
 
 @strawberry.type
-class Query:
+class Query(OrderQuery):
     @strawberry.field(description="Storefront, public. One entry per requested SKU, same order; "
                                   "null for an unknown SKU.")
     async def availability(self, info: Info[Context, None], channel: str, skus: list[str],
@@ -88,7 +89,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(OrderMutation):
     @strawberry.mutation(description="Storefront, public, no side effects: the same check order "
                                      "placement uses.")
     async def validate_cart(self, info: Info[Context, None], channel: str,

@@ -146,6 +146,8 @@ class CartLineResult:
     notices: list[CartIssue]
     backorder_qty: float
     suggested_qty: float | None
+    reserved_qty: float | None = strawberry.field(
+        default=None, description="placeOrder: what this line reserved (0 when unmanaged).")
 
 
 @strawberry.type
@@ -159,11 +161,13 @@ def _issue(issue: Issue) -> CartIssue:
                      limit=_f(issue.limit), level=issue.level, source_code=issue.source_code)
 
 
-def cart_line(result: LineResult, requested: float) -> CartLineResult:
+def cart_line(result: LineResult, requested: float,
+              reserved: Decimal | None = None) -> CartLineResult:
     return CartLineResult(
         sku=result.sku, quantity=requested, ok=result.ok,
         errors=[_issue(i) for i in result.errors], notices=[_issue(i) for i in result.notices],
-        backorder_qty=float(result.backorder_qty), suggested_qty=_f(result.suggested_qty))
+        backorder_qty=float(result.backorder_qty), suggested_qty=_f(result.suggested_qty),
+        reserved_qty=_f(reserved))
 
 
 @strawberry.type

@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from gateway.domain.records import Catalog, SkuData, Topology
+from gateway.domain.orders import Order, ReservationDelta, ShelfChange
+from gateway.domain.records import (
+    Catalog,
+    ProductRecord,
+    ReservationRecord,
+    SkuData,
+    SourceItemRecord,
+    Topology,
+)
+
+
+class Transaction(Protocol):
+    """Reads and writes of one order use case, inside one serialised write transaction."""
+
+    async def data_version(self) -> int: ...
+    async def load_topology(self) -> Topology: ...
+    async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData: ...
+    async def get_order(self, order_id: str) -> Order | None: ...
+    async def save_order(self, order: Order, *, new: bool) -> None: ...
+    async def append_reservations(self, order: Order,
+                                  deltas: Sequence[ReservationDelta]) -> None: ...
+    async def update_source_items(self, changes: Sequence[ShelfChange]) -> None: ...
 
 
 class Store(Protocol):
@@ -47,3 +69,20 @@ class Store(Protocol):
 
     async def known_skus(self, skus: Sequence[str]) -> set[str]:
         """Which of ``skus`` exist as products."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A write transaction for an order use case: what is read inside cannot change
+        before the commit (no other writer runs meanwhile); an exception rolls it back."""
+
+    async def get_order(self, order_id: str) -> Order | None:
+        """The stored order, or None."""
+
+    async def order_reservations(self, order_id: str) -> list[ReservationRecord]:
+        """The reservations an order appended, oldest first (until compacted)."""
+
+    async def low_stock_candidates(
+            self, source: str | None) -> list[tuple[SourceItemRecord, ProductRecord]]:
+        """In-stock source items with quantity > 0 on enabled sources, with their product."""
+
+    async def compact_reservations(self) -> int:
+        """Delete reservations of (order, sku, stock) groups summing to zero; returns rows."""

@@ -105,7 +105,27 @@ INITIAL: tuple[str, ...] = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL,)
+ORDERS: tuple[str, ...] = (
+    # One row per accepted order; ``document`` holds its SKUs, lines and shipment history.
+    # Rejected placements are not stored: retrying them after a restock must be possible.
+    """CREATE TABLE orders (
+        order_id TEXT PRIMARY KEY CHECK (length(order_id) > 0),
+        channel TEXT NOT NULL,
+        stock_id INTEGER NOT NULL,
+        customer_group TEXT,
+        status TEXT NOT NULL,
+        request_key TEXT NOT NULL,
+        document TEXT NOT NULL CHECK (json_valid(document)),
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    )""",
+    # Reservations are grouped by order for compaction and the order view.
+    """ALTER TABLE reservations ADD COLUMN order_id TEXT
+        GENERATED ALWAYS AS (json_extract(metadata, '$.order_id')) VIRTUAL""",
+    "CREATE INDEX reservations_order ON reservations (order_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS)
 
 #: The schema version this code writes and expects.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -146,6 +166,7 @@ async def migrate(run: Run, conn: Any, name: str) -> None:
 
 #: Tables emptied by a replacing import, children before parents (foreign keys).
 DATA_TABLES: tuple[str, ...] = (
+    "orders",
     "reservation_totals",
     "reservations",
     "source_items",
@@ -218,3 +239,32 @@ TOTALS_FOR_KEYS = """SELECT t.sku, t.stock_id, t.total
       ON t.sku = json_extract(k.value, '$[0]') AND t.stock_id = json_extract(k.value, '$[1]')"""
 UPSERT_TOTAL = """INSERT INTO reservation_totals (sku, stock_id, total) VALUES (?, ?, ?)
     ON CONFLICT (sku, stock_id) DO UPDATE SET total = excluded.total"""
+
+SELECT_ORDER = """SELECT order_id, channel, stock_id, customer_group, status, request_key,
+    document FROM orders WHERE order_id = ?"""
+INSERT_ORDER = """INSERT INTO orders
+    (order_id, channel, stock_id, customer_group, status, request_key, document)
+    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+UPDATE_ORDER = """UPDATE orders SET channel = ?, stock_id = ?, customer_group = ?, status = ?,
+    request_key = ?, document = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+    WHERE order_id = ?"""
+RESERVATIONS_OF_ORDER = """SELECT sku, stock_id, quantity, metadata FROM reservations
+    WHERE order_id = ? ORDER BY id"""
+UPDATE_SOURCE_ITEM_QTY = """UPDATE source_items SET quantity = ?, status = ?
+    WHERE sku = ? AND source_code = ?"""
+# Candidates only: the float SUM is refined with exact Decimals before anything is deleted.
+ZERO_SUM_ORDERS = """SELECT order_id, sku, stock_id FROM reservations
+    WHERE order_id IS NOT NULL GROUP BY order_id, sku, stock_id
+    HAVING abs(sum(CAST(quantity AS REAL))) < 0.00005"""
+RESERVATIONS_OF_KEYS = """SELECT r.id, r.order_id, r.sku, r.stock_id, r.quantity
+    FROM json_each(?) AS k JOIN reservations AS r
+      ON r.order_id = json_extract(k.value, '$[0]') AND r.sku = json_extract(k.value, '$[1]')
+     AND r.stock_id = json_extract(k.value, '$[2]')"""
+DELETE_RESERVATIONS = "DELETE FROM reservations WHERE id IN (SELECT value FROM json_each(?))"
+LOW_STOCK_CANDIDATES = """SELECT i.sku, i.source_code, i.quantity, i.status, i.config,
+        p.name, p.config
+    FROM source_items AS i JOIN products AS p ON p.sku = i.sku
+    JOIN sources AS s ON s.code = i.source_code AND s.enabled = 1
+    WHERE i.status = 'in_stock' AND CAST(i.quantity AS REAL) > 0
+      AND (? IS NULL OR i.source_code = ?)
+    ORDER BY i.source_code, i.sku"""

@@ -18,9 +18,19 @@ from typing import Any, cast
 
 import aiosqlite
 
-from gateway.domain.records import Catalog, ReservationRecord, SkuData, Topology
+from gateway.domain.orders import Order
+from gateway.domain.records import (
+    Catalog,
+    ProductRecord,
+    ReservationRecord,
+    SkuData,
+    SourceItemRecord,
+    Topology,
+)
 from gateway.store import codec
 from gateway.store import schema as sql
+from gateway.store.order_codec import order_from_row
+from gateway.store.sqlite_orders import SqliteTransaction, compact
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -100,8 +110,8 @@ class SqliteStore:
             await conn.executemany(statement, batch)
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction that bumps the data version, or rolls back and re-raises.
+    async def _write(self, *, bump: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (bumping the data version when ``bump``), or a rollback.
 
         Serialised between coroutines by the lock (one connection cannot hold two
         transactions) and between processes by SQLite's write lock (``BEGIN IMMEDIATE``).
@@ -111,7 +121,8 @@ class SqliteStore:
             await self._run(conn, "BEGIN IMMEDIATE")
             try:
                 yield conn
-                await self._run(conn, sql.BUMP_VERSION)
+                if bump:
+                    await self._run(conn, sql.BUMP_VERSION)
                 await self._run(conn, "COMMIT")
             except BaseException:
                 # BaseException too: a cancelled request must not leave a transaction open.
@@ -247,3 +258,36 @@ class SqliteStore:
             deltas[sku, stock_id] += codec.load_qty(total)
         await self._many(conn, sql.UPSERT_TOTAL, [
             (sku, stock_id, codec.dump_qty(total)) for (sku, stock_id), total in deltas.items()])
+
+    # -- orders --------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        """An IMMEDIATE write transaction for an order use case: committed when the block
+        ends, rolled back (and the exception re-raised) when it raises. Serialised with every
+        other writer, in this process and in others; does not bump the data version."""
+        async with self._write(bump=False) as conn:
+            yield SqliteTransaction(conn, self._run, self._many, self._append_reservations,
+                                    self._read_topology)
+
+    async def get_order(self, order_id: str) -> Order | None:
+        rows = await self._run(self._open(self._reader), sql.SELECT_ORDER, (order_id,))
+        return order_from_row(rows[0]) if rows else None
+
+    async def order_reservations(self, order_id: str) -> list[ReservationRecord]:
+        rows = await self._run(self._open(self._reader), sql.RESERVATIONS_OF_ORDER, (order_id,))
+        return [codec.reservation_from_row(row) for row in rows]
+
+    async def low_stock_candidates(
+            self, source: str | None) -> list[tuple[SourceItemRecord, ProductRecord]]:
+        """In-stock items with quantity > 0 on enabled sources (optionally one source), each
+        with its product, ordered by source then SKU."""
+        rows = await self._run(self._open(self._reader), sql.LOW_STOCK_CANDIDATES,
+                               (source, source))
+        return [(codec.source_item_from_row(row[:5]),
+                 codec.product_from_row((row[0], row[5], row[6]))) for row in rows]
+
+    async def compact_reservations(self) -> int:
+        """Remove reservations of orders whose (sku, stock) sum is zero; salable qty unchanged."""
+        async with self._write(bump=False) as conn:
+            return await compact(conn, self._run)

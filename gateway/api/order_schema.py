@@ -1,0 +1,106 @@
+"""Back-office order operations (token): place, cancel, ship, refund, order view, low stock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from gateway.api.context import Context, IsBackOffice
+from gateway.api.order_types import (
+    LowStockItem,
+    OrderDetails,
+    OrderResult,
+    low_stock_item,
+    order_details,
+    order_result,
+)
+from gateway.api.types import CartLineInput, DestinationInput, SourceSelectionAlgorithm
+from gateway.domain.cart import RequestedLine
+from gateway.domain.errors import DomainError
+from gateway.domain.sourcing import Destination
+
+
+def _error(exc: DomainError) -> GraphQLError:
+    return GraphQLError(exc.message, extensions={"code": exc.code})
+
+
+def _lines(ctx: Context, lines: list[CartLineInput] | None) -> list[RequestedLine] | None:
+    if lines is None:
+        return None
+    if len(lines) > ctx.settings.max_cart_lines:
+        raise GraphQLError(f"Too many lines: {len(lines)} (at most "
+                           f"{ctx.settings.max_cart_lines} per request).",
+                           extensions={"code": "LIMIT_EXCEEDED"})
+    return [RequestedLine(line.sku, line.quantity) for line in lines]
+
+
+@strawberry.type
+class OrderQuery:
+    @strawberry.field(description="Back office (token): an order, its reservations and "
+                                  "shipments; null when unknown.",
+                      permission_classes=[IsBackOffice])
+    async def order(self, info: Info[Context, None], order_id: str) -> OrderDetails | None:
+        view = await info.context.orders.order(order_id)
+        return order_details(view.order, view) if view is not None else None
+
+    @strawberry.field(description="Back office (token): source items below their effective "
+                                  "notify quantity (SEMANTICS §8).",
+                      permission_classes=[IsBackOffice])
+    async def low_stock(
+            self, info: Info[Context, None],
+            # Named in Python apart from GraphQL: `source` collides with strawberry's own.
+            source_code: Annotated[str | None, strawberry.argument(name="source")] = None,
+            channel: str | None = None) -> list[LowStockItem]:
+        try:
+            rows = await info.context.orders.low_stock(source_code, channel)
+        except DomainError as exc:
+            raise _error(exc) from None
+        return [low_stock_item(row) for row in rows]
+
+
+@strawberry.type
+class OrderMutation:
+    @strawberry.mutation(description="Back office (token): atomic, idempotent by orderId.",
+                         permission_classes=[IsBackOffice])
+    async def place_order(self, info: Info[Context, None], order_id: str, channel: str,
+                          lines: list[CartLineInput],
+                          customer_group: str | None = None) -> OrderResult:
+        requested = _lines(info.context, lines) or []
+        try:
+            outcome = await info.context.orders.place_order(order_id, channel, requested,
+                                                            customer_group)
+        except DomainError as exc:
+            raise _error(exc) from None
+        return order_result(outcome, [line.quantity for line in lines]
+                            if len(outcome.lines) == len(lines) and not outcome.replayed
+                            else None)
+
+    @strawberry.mutation(description="Back office (token): release what is not shipped yet.",
+                         permission_classes=[IsBackOffice])
+    async def cancel_order(self, info: Info[Context, None], order_id: str) -> OrderResult:
+        return order_result(await info.context.orders.cancel_order(order_id))
+
+    @strawberry.mutation(description="Back office (token): deduct sources chosen by source "
+                                     "selection; all open lines unless `lines` is given.",
+                         permission_classes=[IsBackOffice])
+    async def ship_order(
+            self, info: Info[Context, None], order_id: str,
+            algorithm: SourceSelectionAlgorithm = SourceSelectionAlgorithm.PRIORITY,
+            destination: DestinationInput | None = None,
+            lines: list[CartLineInput] | None = None) -> OrderResult:
+        target = Destination(destination.latitude, destination.longitude, destination.country,
+                             destination.postcode) if destination is not None else None
+        outcome = await info.context.orders.ship_order(
+            order_id, _lines(info.context, lines), algorithm.to_domain(), target)
+        return order_result(outcome)
+
+    @strawberry.mutation(description="Back office (token): shipped quantity returns to its "
+                                     "sources, the rest is released; everything unless `lines`.",
+                         permission_classes=[IsBackOffice])
+    async def refund_order(self, info: Info[Context, None], order_id: str,
+                           lines: list[CartLineInput] | None = None) -> OrderResult:
+        return order_result(await info.context.orders.refund_order(
+            order_id, _lines(info.context, lines)))

@@ -1,0 +1,122 @@
+"""Strawberry types of the order operations and their mapping from order outcomes."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.api.types import CartLineResult, SettingLevel, cart_line
+from gateway.domain.orders import Order, ShipmentLine
+from gateway.domain.quantity import ZERO
+from gateway.order_service import LowStockRow, OrderOutcome, OrderView
+
+
+@strawberry.type(description="Why an order operation was refused as a whole.")
+class OrderError:
+    code: str
+    message: str
+
+
+@strawberry.type(description="Quantity taken from a source (negative: returned by a refund).")
+class ShipmentItem:
+    source_code: str | None
+    sku: str
+    qty: float
+
+
+@strawberry.type
+class OrderSkuState:
+    sku: str
+    ordered: float
+    shipped: float
+    cancelled: float
+    returned: float
+    open: float = strawberry.field(description="Ordered − shipped − cancelled: still reserved.")
+    managed: bool
+    backorder_qty: float
+
+
+@strawberry.type
+class OrderReservation:
+    sku: str
+    stock_id: int
+    quantity: float
+    event_type: str | None
+
+
+@strawberry.type
+class OrderDetails:
+    order_id: str
+    channel: str
+    stock_id: int
+    customer_group: str | None
+    status: str
+    skus: list[OrderSkuState]
+    shipments: list[ShipmentItem]
+    reservations: list[OrderReservation]
+
+
+@strawberry.type
+class OrderResult:
+    ok: bool
+    order_id: str
+    status: str
+    lines: list[CartLineResult]
+    error: OrderError | None
+    replayed: bool = strawberry.field(description="placeOrder answered a replay of the same "
+                                                  "orderId: nothing more was reserved.")
+    shipments: list[ShipmentItem] = strawberry.field(
+        description="What this shipOrder/refundOrder moved, per source.")
+    order: OrderDetails | None
+
+
+@strawberry.type(description="A source item below its effective notify quantity (§8).")
+class LowStockItem:
+    sku: str
+    product_name: str
+    source_code: str
+    quantity: float
+    notify_stock_qty: float
+    level: SettingLevel  # type: ignore[valid-type]
+    setting_source_code: str | None
+
+
+def _shipments(lines: tuple[ShipmentLine, ...]) -> list[ShipmentItem]:
+    return [ShipmentItem(source_code=line.source_code, sku=line.sku, qty=float(line.qty))
+            for line in lines]
+
+
+def order_details(order: Order, view: OrderView | None = None) -> OrderDetails:
+    return OrderDetails(
+        order_id=order.order_id, channel=order.channel, stock_id=order.stock_id,
+        customer_group=order.customer_group, status=order.status,
+        skus=[OrderSkuState(sku=s.sku, ordered=float(s.ordered), shipped=float(s.shipped),
+                            cancelled=float(s.cancelled), returned=float(s.returned),
+                            open=float(s.open), managed=s.managed,
+                            backorder_qty=float(s.backorder_qty)) for s in order.skus],
+        shipments=_shipments(order.shipments),
+        reservations=[OrderReservation(sku=r.sku, stock_id=r.stock, quantity=float(r.quantity),
+                                       event_type=r.metadata.get("event_type"))
+                      for r in (view.reservations if view else ())])
+
+
+def order_result(outcome: OrderOutcome, requested: list[float] | None = None) -> OrderResult:
+    order = outcome.order
+    lines = []
+    for index, line in enumerate(outcome.lines):
+        quantity = requested[index] if requested else float(line.quantity or 0)
+        reserved = None
+        if order is not None and outcome.ok and line.quantity is not None:
+            reserved = line.quantity if order.sku(line.sku).managed else ZERO
+        lines.append(cart_line(line, quantity, reserved))
+    error = outcome.error
+    return OrderResult(
+        ok=outcome.ok, order_id=outcome.order_id, status=outcome.status, lines=lines,
+        error=OrderError(code=error.code, message=error.message) if error else None,
+        replayed=outcome.replayed, shipments=_shipments(outcome.shipped),
+        order=order_details(order) if order is not None else None)
+
+
+def low_stock_item(row: LowStockRow) -> LowStockItem:
+    return LowStockItem(sku=row.sku, product_name=row.product_name, source_code=row.source_code,
+                        quantity=float(row.quantity), notify_stock_qty=float(row.notify_qty),
+                        level=row.notify.level, setting_source_code=row.notify.source_code)

@@ -1,0 +1,256 @@
+"""Orders against stock: what placing, cancelling, shipping and refunding change (SEMANTICS §7).
+
+Pure planning: each function takes the order as it stands (and, for shipments, what is on the
+shelves) and returns the new order plus the reservations and source-item changes to write.
+The store applies a plan inside one transaction; nothing here does I/O.
+
+Per SKU an order tracks ``ordered``, ``shipped``, ``cancelled`` (by cancellation, or by a refund
+of what had not shipped yet) and ``returned`` (shipped quantity a refund put back on a source).
+The quantity still reserved is ``open = ordered − shipped − cancelled``; reservations exist
+only for SKUs whose stock was managed when the order was placed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from gateway.domain.errors import SHIPMENT_SHORTFALL, DomainError
+from gateway.domain.quantity import ZERO, compare, format_qty
+
+PLACED = "order_placed"
+CANCELED = "order_canceled"
+SHIPPED = "shipment_created"
+REFUNDED = "creditmemo_created"
+
+
+@dataclass(frozen=True)
+class OrderSku:
+    """One SKU of an order and everything that happened to it."""
+
+    sku: str
+    ordered: Decimal
+    managed: bool
+    backorder_qty: Decimal = ZERO
+    shipped: Decimal = ZERO
+    cancelled: Decimal = ZERO
+    returned: Decimal = ZERO
+
+    @property
+    def open(self) -> Decimal:
+        """Ordered, not shipped and not cancelled: what is still reserved."""
+        return self.ordered - self.shipped - self.cancelled
+
+    @property
+    def refundable(self) -> Decimal:
+        """What a refund may still take back: the open part plus shipped, not yet returned."""
+        return self.open + self.shipped - self.returned
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    """Quantity taken from (or, negative, returned to) a source for one SKU."""
+
+    source_code: str | None  # None for unmanaged SKUs: nothing tracked on the shelves
+    sku: str
+    qty: Decimal
+
+
+@dataclass(frozen=True)
+class PlacedLine:
+    """A line as placed: what the replay of a placement answers again."""
+
+    sku: str
+    qty: Decimal
+    backorder_qty: Decimal = ZERO
+    notify: bool = False  # the BACKORDERED notice was given (backorders = allow_notify)
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    channel: str
+    stock_id: int
+    customer_group: str | None
+    skus: tuple[OrderSku, ...]
+    shipments: tuple[ShipmentLine, ...] = ()
+    lines: tuple[PlacedLine, ...] = ()
+    request_key: str = ""  # canonical form of the placing request, for idempotent replays
+
+    @property
+    def status(self) -> str:
+        ordered = sum((s.ordered for s in self.skus), ZERO)
+        shipped = sum((s.shipped for s in self.skus), ZERO)
+        cancelled = sum((s.cancelled for s in self.skus), ZERO)
+        returned = sum((s.returned for s in self.skus), ZERO)
+        open_qty = ordered - shipped - cancelled
+        if open_qty == 0 and shipped > 0 and returned == shipped:
+            return "refunded"
+        if open_qty == 0 and shipped > 0:
+            return "shipped"
+        if shipped > 0:
+            return "partially_shipped"
+        if open_qty == 0:
+            return "canceled"
+        return "placed"
+
+    def sku(self, sku: str) -> OrderSku:
+        for entry in self.skus:
+            if entry.sku == sku:
+                return entry
+        raise DomainError("SKU_NOT_IN_ORDER", f"SKU {sku!r} is not part of order {self.order_id}.")
+
+
+@dataclass(frozen=True)
+class ReservationDelta:
+    sku: str
+    qty: Decimal
+    event_type: str
+
+
+@dataclass(frozen=True)
+class ShelfChange:
+    """New quantity (and status) of one source item after a shipment or a return."""
+
+    sku: str
+    source_code: str
+    quantity: Decimal
+    in_stock: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    order: Order
+    reservations: tuple[ReservationDelta, ...] = ()
+    shelves: tuple[ShelfChange, ...] = ()
+    shipped: tuple[ShipmentLine, ...] = field(default=())
+
+
+def place(order: Order) -> Plan:
+    """The reservations of a freshly checked order: −qty per managed SKU."""
+    return Plan(order, tuple(ReservationDelta(s.sku, -s.ordered, PLACED)
+                             for s in order.skus if s.managed and s.ordered > 0))
+
+
+def cancel(order: Order) -> Plan:
+    """Give back every open quantity; cancelling twice gives back nothing more."""
+    deltas = tuple(ReservationDelta(s.sku, s.open, CANCELED)
+                   for s in order.skus if s.managed and s.open > 0)
+    skus = tuple(replace(s, cancelled=s.cancelled + s.open) for s in order.skus)
+    return Plan(replace(order, skus=skus), deltas)
+
+
+def requested(order: Order, lines: Sequence[tuple[str, Decimal]] | None,
+              limit: str) -> dict[str, Decimal]:
+    """Quantities per SKU asked for by ``lines`` (all of ``limit`` when None), validated."""
+    if lines is None:
+        wanted = {s.sku: getattr(s, limit) for s in order.skus}
+        return {sku: qty for sku, qty in wanted.items() if qty > 0}
+    wanted = {}
+    for sku, qty in lines:
+        wanted[sku] = wanted.get(sku, ZERO) + qty
+    for sku, qty in wanted.items():
+        available = getattr(order.sku(sku), limit)
+        if compare(qty, available) > 0:
+            raise DomainError("QTY_EXCEEDS_ORDER", f"{format_qty(qty)} of {sku} requested but "
+                              f"only {format_qty(available)} can be taken from this order.")
+    return wanted
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """A source item as the shipment sees it, with the threshold that takes it out of stock."""
+
+    quantity: Decimal
+    in_stock: bool
+    out_of_stock_at: Decimal | None  # adapted min_qty when backorders are off, else None
+
+
+def ship(order: Order, deductions: Sequence[ShipmentLine],
+         shelves: Mapping[tuple[str, str], Shelf]) -> Plan:
+    """Apply a chosen source selection: deduct, compensate the reservation, flip statuses.
+
+    ``deductions`` come from source selection (managed SKUs) or carry no source (unmanaged).
+    Raises DomainError (Magento's shortfall message) when a source would go below zero.
+    """
+    shipped: dict[str, Decimal] = {}
+    remaining = {key: shelf.quantity for key, shelf in shelves.items()}
+    for line in deductions:
+        shipped[line.sku] = shipped.get(line.sku, ZERO) + line.qty
+        if line.source_code is None or line.qty == 0:
+            continue
+        key = (line.source_code, line.sku)
+        left = remaining.get(key, ZERO) - line.qty
+        if key not in remaining or compare(left, ZERO) < 0:
+            raise DomainError("SHIPMENT_SHORTFALL", SHIPMENT_SHORTFALL)
+        remaining[key] = left
+    changes = []
+    for (source, sku), quantity in remaining.items():
+        shelf = shelves[source, sku]
+        if quantity == shelf.quantity:
+            continue
+        threshold = shelf.out_of_stock_at
+        in_stock = shelf.in_stock and not (threshold is not None and compare(quantity,
+                                                                             threshold) <= 0)
+        changes.append(ShelfChange(sku, source, quantity, in_stock))
+    skus = tuple(replace(s, shipped=s.shipped + shipped.get(s.sku, ZERO)) for s in order.skus)
+    deltas = tuple(ReservationDelta(sku, qty, SHIPPED) for sku, qty in shipped.items()
+                   if qty > 0 and order.sku(sku).managed)
+    lines = tuple(line for line in deductions if line.qty > 0)
+    return Plan(replace(order, skus=skus, shipments=order.shipments + lines), deltas,
+                tuple(changes), lines)
+
+
+def refund(order: Order, wanted: Mapping[str, Decimal],
+           shelves: Mapping[tuple[str, str], Shelf]) -> Plan:
+    """Take back ``wanted`` per SKU: shipped quantity returns to the sources it left (latest
+    shipment first), the unshipped part is released as a +qty reservation."""
+    skus = {s.sku: s for s in order.skus}
+    deltas: list[ReservationDelta] = []
+    returns: list[ShipmentLine] = []
+    quantities = {key: shelf.quantity for key, shelf in shelves.items()}
+    for sku, qty in wanted.items():
+        entry = skus[sku]
+        if compare(qty, entry.refundable) > 0:
+            raise DomainError("QTY_EXCEEDS_ORDER", f"{format_qty(qty)} of {sku} requested but "
+                              f"only {format_qty(entry.refundable)} can be refunded.")
+        from_shelf = min(qty, entry.shipped - entry.returned)
+        unshipped = qty - from_shelf
+        if unshipped > 0:
+            entry = replace(entry, cancelled=entry.cancelled + unshipped)
+            if entry.managed:
+                deltas.append(ReservationDelta(sku, unshipped, REFUNDED))
+        left = from_shelf
+        for line in reversed(_net_shipped(order, sku)):
+            if left <= 0:
+                break
+            back = min(left, line.qty)
+            left -= back
+            returns.append(ShipmentLine(line.source_code, sku, -back))
+            if line.source_code is not None and (line.source_code, sku) in quantities:
+                quantities[line.source_code, sku] += back
+        skus[sku] = replace(entry, returned=entry.returned + from_shelf)
+    changes = []
+    for key, quantity in quantities.items():
+        shelf = shelves[key]
+        if quantity != shelf.quantity:
+            threshold = shelf.out_of_stock_at
+            back_in = threshold is None or compare(quantity, threshold) > 0
+            changes.append(ShelfChange(key[1], key[0], quantity, shelf.in_stock or back_in))
+    new = replace(order, skus=tuple(skus[s.sku] for s in order.skus),
+                  shipments=order.shipments + tuple(returns))
+    return Plan(new, tuple(deltas), tuple(changes), tuple(returns))
+
+
+def _net_shipped(order: Order, sku: str) -> list[ShipmentLine]:
+    """Shipments of ``sku`` per source still out (after earlier returns), in shipping order."""
+    net: dict[str | None, Decimal] = {}
+    order_seen: list[str | None] = []
+    for line in order.shipments:
+        if line.sku != sku:
+            continue
+        if line.source_code not in net:
+            order_seen.append(line.source_code)
+        net[line.source_code] = net.get(line.source_code, ZERO) + line.qty
+    return [ShipmentLine(code, sku, net[code]) for code in order_seen if net[code] > 0]
