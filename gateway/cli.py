@@ -110,6 +110,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return asyncio.run(_with_service(args.db, work))
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    from gateway.order_service import OrderService
+    from gateway.service import InventoryService
+
+    async def work(service: object) -> int:
+        assert isinstance(service, InventoryService)
+        return await OrderService(service).compact_reservations()
+
+    removed = asyncio.run(_with_service(args.db, work))
+    print(f"removed {removed} reservation rows of orders that net to zero")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gateway", description="Storefront availability gateway (Magento MSI rules).")
@@ -146,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--channel", required=True)
     explain.add_argument("--group", default=None, help="customer group (for min_sale_qty)")
     explain.set_defaults(func=cmd_explain)
+    compact = with_db(sub.add_parser(
+        "compact-reservations", help="delete reservations of orders that net to zero "
+                                     "(salable quantities do not change)"))
+    compact.set_defaults(func=cmd_compact)
     return parser
 
 

@@ -21,6 +21,7 @@ class Settings:
     max_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -31,6 +32,8 @@ class Settings:
             "production": env.get("GATEWAY_ENV", "").lower() == "production",
             "max_skus": int(env.get("GATEWAY_MAX_SKUS", cls.max_skus)),
             "max_cart_lines": int(env.get("GATEWAY_MAX_CART_LINES", cls.max_cart_lines)),
+            "compact_interval": float(env.get("GATEWAY_COMPACT_INTERVAL",
+                                              cls.compact_interval)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

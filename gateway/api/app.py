@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -42,6 +43,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
+async def _compact_forever(orders: OrderService, interval: float) -> None:
+    """Remove zero-sum order reservations every ``interval`` seconds (salable qty unchanged)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            removed = await orders.compact_reservations()
+        except Exception:  # a failed round is retried at the next interval
+            log.exception("reservation compaction failed")
+        else:
+            if removed:
+                log.info("compacted %d reservation rows", removed)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """A ready-to-serve app; the store opens in the lifespan and closes on shutdown."""
     settings = settings or Settings.from_env()
@@ -55,9 +69,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.orders = OrderService(app.state.service)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
+        compactor = None
+        if settings.compact_interval > 0:
+            compactor = asyncio.create_task(_compact_forever(app.state.orders,
+                                                             settings.compact_interval))
         try:
             yield
         finally:
+            if compactor is not None:
+                compactor.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await compactor
             await store.close()
 
     async def healthz(request: Request) -> Response:
