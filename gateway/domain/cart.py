@@ -130,7 +130,8 @@ def _check_line(qty: Decimal, total: Decimal, before: Decimal,
             if not settings.unlimited_backorders and compare(left, total) < 0:
                 errors.append(_issue(CartIssueCode.INSUFFICIENT_STOCK, settings, "min_qty",
                                      max(left, ZERO)))
-            if settings.backorders.enabled:
+            # A refused line backorders nothing: no quantity, no notice promising one.
+            if settings.backorders.enabled and not errors:
                 on_hand = availability.physical + availability.reserved - before
                 backorder_qty = min(max(qty - on_hand, ZERO), qty)
             if backorder_qty > 0 and settings.backorders is Backorders.ALLOW_NOTIFY:

@@ -493,6 +493,16 @@ def test_backorder_notice_unmanaged_never() -> None:
     assert (result.backorder_qty, result.notices) == (D(0), ())
 
 
+@pytest.mark.parametrize(("qty", "product"), [
+    pytest.param(9, {"backorders": "allow_notify", "min_qty": -5}, id="beyond-the-cap"),
+    pytest.param(5, {"backorders": "allow_notify", "max_sale_qty": 4}, id="over-max"),
+])
+def test_refused_line_backorders_nothing(qty: object, product: dict[str, object]) -> None:
+    result = check_one(qty, availability(item("a", 3), product=product))
+    assert not result.ok
+    assert (result.backorder_qty, result.notices) == (D(0), ())
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(

@@ -1,0 +1,164 @@
+"""Helpers for the concurrency tests: real `gateway serve` processes on a real SQLite file.
+
+Servers are started in their own session (process group) so that a test can stop them
+cleanly (SIGINT to the uvicorn master) or crash them with their worker children
+(SIGKILL to the whole group). Logs go to a file under ``tmp_path``, never to a pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY = [sys.executable, "-m", "gateway.cli"]
+TOKEN = "concurrency-token"
+CHANNEL = "web"
+STOCK_ID = 1
+#: 4 workers importing Strawberry on a slow 2-core CI can take a while.
+STARTUP_TIMEOUT = 60.0
+
+PLACE = """mutation($id: String!, $channel: String!, $lines: [CartLineInput!]!) {
+  placeOrder(orderId: $id, channel: $channel, lines: $lines) {
+    ok orderId status replayed error { code message }
+    lines { sku quantity ok errors { code } } } }"""
+CANCEL = """mutation($id: String!) { cancelOrder(orderId: $id) {
+  ok orderId status error { code message } } }"""
+ORDER = """query($id: String!) { order(orderId: $id) { orderId status stockId
+  skus { sku ordered cancelled open } reservations { sku stockId quantity eventType } } }"""
+AVAILABILITY = """query($channel: String!, $skus: [String!]!) {
+  availability(channel: $channel, skus: $skus) { sku salableQty isSalable stockStatus } }"""
+
+
+def catalog(quantities: dict[str, float]) -> dict[str, Any]:
+    """One source in one stock (id 1, channel "web"), one in-stock item per SKU."""
+    return {
+        "format": "availability-catalog/1",
+        "sources": [{"code": "src", "name": "Warehouse", "enabled": True}],
+        "stocks": [{"id": STOCK_ID, "name": "Web stock", "channels": [CHANNEL],
+                    "sources": [{"code": "src", "priority": 1}]}],
+        "products": [{"sku": sku, "name": sku} for sku in quantities],
+        "source_items": [{"sku": sku, "source": "src", "quantity": qty, "status": "in_stock"}
+                         for sku, qty in quantities.items()],
+    }
+
+
+def import_catalog(tmp_path: Path, document: dict[str, Any]) -> Path:
+    """Write ``document`` as JSON and import it with the CLI into a fresh database file."""
+    db = tmp_path / "gateway.sqlite3"
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(document))
+    result = subprocess.run([*GATEWAY, "import", str(path), "--db", str(db), "--quiet"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    base: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def kill_all(self) -> None:
+        """SIGKILL the master and every worker (the whole process group), then reap."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT (graceful uvicorn shutdown), then SIGKILL the group if it lingers."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    # Workers left behind (crash or hang) are killed with the group in every case.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_server(db: Path, workers: int, token: str = TOKEN, *,
+                   log: Path | None = None) -> Iterator[Server]:
+    """Serve ``db`` with ``workers`` processes on a free port; yield once /healthz is 200."""
+    port = free_port()
+    log = log or db.with_name(f"server-{port}.log")
+    env = {**os.environ, "GATEWAY_ADMIN_TOKEN": token}
+    env.pop("GATEWAY_ENV", None)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*GATEWAY, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}: {server.logs()}")
+            try:
+                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not healthy within {STARTUP_TIMEOUT:.0f} s: "
+                            f"{server.logs()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        _stop(proc)
+
+
+def client(base: str, token: str | None = TOKEN, connections: int = 300) -> httpx.AsyncClient:
+    """An async client sized for a burst: no pool wait, generous per-request timeouts."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=httpx.Timeout(30.0),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
+
+
+async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    """POST one operation; assert HTTP 200 and no GraphQL error; return ``data``."""
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, (response.status_code, response.text)
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def salable(http: httpx.AsyncClient, sku: str) -> dict[str, Any]:
+    data = await gql(http, AVAILABILITY, channel=CHANNEL, skus=[sku])
+    (entry,) = data["availability"]
+    assert entry is not None
+    result: dict[str, Any] = entry
+    return result

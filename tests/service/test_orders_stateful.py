@@ -1,0 +1,466 @@
+"""Stateful test: the real OrderService + InventoryService on a real SQLite file, against a
+plain-Decimal model of sources, reservations and orders (SEMANTICS §5, §6, §7, §9).
+
+Catalog: one stock ("web" channel) over two sources whose priority order is not their
+alphabetical order; integer SKUs (one with an out-of-stock item that shipping must skip), a
+decimal SKU and an unmanaged SKU; backorders off everywhere (the default). Every order line
+is valid for min/max/increments/decimals, so only stock decides whether an order is accepted.
+
+After every step the store must agree with the model: salable quantity and status per SKU,
+source item quantities and statuses, reservation totals, and every order's quantities, status
+and reservations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from gateway.domain.cart import RequestedLine
+from gateway.domain.errors import CartIssueCode
+from gateway.domain.orders import ShipmentLine
+from gateway.order_service import OrderOutcome, OrderService
+from gateway.service import InventoryService
+from gateway.store.sqlite import SqliteStore
+
+T = TypeVar("T")
+D = Decimal
+ZERO = D(0)
+
+CHANNEL = "web"
+STOCK_ID = 1
+#: Ascending link priority: "south" first although "north" sorts first by code.
+SOURCE_ORDER = ("south", "north")
+
+#: (source, sku) -> (quantity, in stock)
+INITIAL: dict[tuple[str, str], tuple[Decimal, bool]] = {
+    ("south", "TEE"): (D(2), True),
+    ("north", "TEE"): (D(3), True),
+    ("south", "CAP"): (D(3), False),  # out of stock: not physical, never shipped from
+    ("north", "CAP"): (D(4), True),
+    ("south", "ROPE"): (D("1.5"), True),
+    ("north", "ROPE"): (D("2.5"), True),
+    ("north", "EBOOK"): (D(0), True),
+}
+MANAGED = {"TEE": True, "CAP": True, "ROPE": True, "EBOOK": False}
+DECIMAL_SKUS = frozenset({"ROPE"})
+SKUS = tuple(MANAGED)
+
+CATALOG: dict[str, Any] = {
+    "format": "availability-catalog/1",
+    "sources": [{"code": "north", "name": "North"}, {"code": "south", "name": "South"}],
+    "stocks": [{"id": STOCK_ID, "name": "Main", "channels": [CHANNEL],
+                "sources": [{"code": "north", "priority": 2}, {"code": "south", "priority": 1}]}],
+    "products": [
+        {"sku": "TEE", "name": "Tee"},
+        {"sku": "CAP", "name": "Cap"},
+        {"sku": "ROPE", "name": "Rope (metres)",
+         "config": {"is_qty_decimal": True, "min_sale_qty": 0.5}},
+        {"sku": "EBOOK", "name": "E-book", "config": {"manage_stock": False}},
+    ],
+    "source_items": [
+        {"sku": sku, "source": source, "quantity": str(qty),
+         "status": "in_stock" if in_stock else "out_of_stock"}
+        for (source, sku), (qty, in_stock) in INITIAL.items()],
+}
+
+
+def quantities(sku: str, low: Decimal, high: Decimal) -> st.SearchStrategy[Decimal]:
+    """Valid quantities of ``sku`` in [low, high]: tenths for the decimal SKU, else integers."""
+    if sku in DECIMAL_SKUS:
+        return st.integers(int(low * 10), int(high * 10)).map(lambda n: D(n) / 10)
+    return st.integers(int(low), int(high)).map(D)
+
+
+def order_line(sku: str) -> st.SearchStrategy[tuple[str, Decimal]]:
+    low = D("0.5") if sku in DECIMAL_SKUS else D(1)
+    high = D(2) if sku == "EBOOK" else D(3)
+    return quantities(sku, low, high).map(lambda qty: (sku, qty))
+
+
+LINES = st.lists(st.sampled_from(SKUS).flatmap(order_line), min_size=1, max_size=3)
+
+
+@dataclass
+class SkuModel:
+    ordered: Decimal
+    managed: bool
+    shipped: Decimal = ZERO
+    cancelled: Decimal = ZERO
+    returned: Decimal = ZERO
+
+    @property
+    def open(self) -> Decimal:
+        return self.ordered - self.shipped - self.cancelled
+
+    @property
+    def refundable(self) -> Decimal:
+        return self.open + self.shipped - self.returned
+
+
+@dataclass
+class OrderModel:
+    request: tuple[RequestedLine, ...]
+    skus: dict[str, SkuModel]
+    #: Shipment lines still out, oldest first: [source (None: unmanaged), sku, qty left].
+    shipped_from: list[list[Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        ordered = sum((s.ordered for s in self.skus.values()), ZERO)
+        shipped = sum((s.shipped for s in self.skus.values()), ZERO)
+        cancelled = sum((s.cancelled for s in self.skus.values()), ZERO)
+        returned = sum((s.returned for s in self.skus.values()), ZERO)
+        still_open = ordered - shipped - cancelled
+        if still_open == 0 and shipped > 0:
+            return "refunded" if returned == shipped else "shipped"
+        if shipped > 0:
+            return "partially_shipped"
+        return "canceled" if still_open == 0 else "placed"
+
+
+def totals_by(lines: list[tuple[str | None, str, Decimal]]) -> dict[tuple[str | None, str],
+                                                                      Decimal]:
+    totals: dict[tuple[str | None, str], Decimal] = {}
+    for source, sku, qty in lines:
+        totals[source, sku] = totals.get((source, sku), ZERO) + qty
+    return {key: qty for key, qty in totals.items() if qty != 0}
+
+
+def as_tuples(lines: tuple[ShipmentLine, ...]) -> list[tuple[str | None, str, Decimal]]:
+    return [(line.source_code, line.sku, line.qty) for line in lines]
+
+
+class OrderMachine(RuleBasedStateMachine):
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.store = SqliteStore(Path(self.tmp.name) / "gateway.sqlite3")
+        self.run(self.store.open())
+        self.inventory = InventoryService(self.store)
+        self.service = OrderService(self.inventory)
+        assert self.run(self.inventory.import_document(CATALOG, replace=True)) == []
+        self.qty = {key: qty for key, (qty, _) in INITIAL.items()}
+        self.in_stock = {key: in_stock for key, (_, in_stock) in INITIAL.items()}
+        self.reserved = dict.fromkeys(SKUS, ZERO)
+        self.model: dict[str, OrderModel] = {}
+        self.counter = 0
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coroutine)
+
+    def teardown(self) -> None:
+        try:
+            self.run(self.store.close())
+        finally:
+            self.loop.close()
+            self.tmp.cleanup()
+
+    # -- the model's view of stock ----------------------------------------------------------
+
+    def physical(self, sku: str) -> Decimal:
+        return sum((qty for (source, s), qty in self.qty.items()
+                    if s == sku and self.in_stock[source, s]), ZERO)
+
+    def any_in_stock(self, sku: str) -> bool:
+        return any(self.in_stock[key] for key in self.qty if key[1] == sku)
+
+    def salable(self, sku: str) -> Decimal:
+        left = self.physical(sku) + self.reserved[sku]
+        return left if self.any_in_stock(sku) and left > 0 else ZERO
+
+    # -- rules ------------------------------------------------------------------------------
+
+    @rule(target=orders, lines=LINES)
+    def place(self, lines: list[tuple[str, Decimal]]) -> Any:
+        self.counter += 1
+        order_id = f"O-{self.counter}"
+        request = tuple(RequestedLine(sku, str(qty)) for sku, qty in lines)
+        wanted: dict[str, Decimal] = {}
+        for sku, qty in lines:
+            wanted[sku] = wanted.get(sku, ZERO) + qty
+        salable = {sku: self.salable(sku) for sku in wanted}
+        accept = all(not MANAGED[sku] or qty <= salable[sku] for sku, qty in wanted.items())
+        outcome = self.run(self.service.place_order(order_id, CHANNEL, request))
+        assert outcome.ok is accept, (wanted, salable, outcome.lines, outcome.error)
+        if not accept:
+            codes = {issue.code for line in outcome.lines for issue in line.errors}
+            assert codes, outcome
+            assert codes <= {CartIssueCode.INSUFFICIENT_STOCK, CartIssueCode.OUT_OF_STOCK}, codes
+            assert outcome.order is None and not outcome.replayed
+            return multiple()
+        assert not outcome.replayed and outcome.order is not None
+        assert outcome.status == "placed"
+        for sku, qty in wanted.items():
+            if MANAGED[sku]:
+                self.reserved[sku] -= qty
+        self.model[order_id] = OrderModel(
+            request, {sku: SkuModel(qty, MANAGED[sku]) for sku, qty in wanted.items()})
+        return order_id
+
+    @rule(order_id=orders)
+    def replay(self, order_id: str) -> None:
+        """Same id, same lines: the first answer again, nothing more reserved."""
+        model = self.model[order_id]
+        outcome = self.run(self.service.place_order(order_id, CHANNEL, model.request))
+        assert outcome.ok and outcome.replayed, outcome
+        assert outcome.order is not None and outcome.order.order_id == order_id
+        assert [(line.sku, line.quantity) for line in outcome.lines] == \
+            [(line.sku, D(str(line.quantity))) for line in model.request]
+
+    @rule(order_id=orders)
+    def replay_other_lines(self, order_id: str) -> None:
+        model = self.model[order_id]
+        outcome = self.run(self.service.place_order(
+            order_id, CHANNEL, (*model.request, RequestedLine("TEE", "1"))))
+        assert not outcome.ok and outcome.error is not None
+        assert outcome.error.code == "ORDER_ID_CONFLICT"
+
+    @rule(order_id=orders)
+    def cancel(self, order_id: str) -> None:
+        model = self.model[order_id]
+        outcome = self.run(self.service.cancel_order(order_id))
+        assert outcome.ok, outcome.error
+        for sku, entry in model.skus.items():
+            released = entry.open
+            if released > 0 and entry.managed:
+                self.reserved[sku] += released
+            entry.cancelled += released
+        assert outcome.status == model.status
+
+    @rule()
+    def cancel_unknown(self) -> None:
+        outcome = self.run(self.service.cancel_order("no-such-order"))
+        assert not outcome.ok and outcome.status == "not_found"
+
+    @rule(order_id=orders, data=st.data())
+    def ship(self, order_id: str, data: st.DataObject) -> None:
+        model = self.model[order_id]
+        open_skus = [sku for sku, entry in model.skus.items() if entry.open > 0]
+        lines: list[RequestedLine] | None = None
+        if open_skus and data.draw(st.booleans(), label="partial"):
+            sku = data.draw(st.sampled_from(open_skus), label="sku")
+            step = D("0.1") if sku in DECIMAL_SKUS else D(1)
+            qty = data.draw(quantities(sku, step, model.skus[sku].open), label="qty")
+            lines = [RequestedLine(sku, str(qty))]
+            wanted = {sku: qty}
+        else:
+            wanted = {sku: model.skus[sku].open for sku in open_skus}
+        outcome = self.run(self.service.ship_order(order_id, lines))
+        if not wanted:
+            assert not outcome.ok and outcome.error is not None
+            assert outcome.error.code == "NOTHING_TO_SHIP", outcome.error
+            return
+
+        # SEMANTICS §9 priority selection over the model's shelves (reservations ignored).
+        plan: list[tuple[str | None, str, Decimal]] = []
+        left = dict(self.qty)
+        shortfall = False
+        for sku, qty in wanted.items():
+            if not MANAGED[sku]:
+                plan.append((None, sku, qty))
+                continue
+            remaining = qty
+            for source in SOURCE_ORDER:
+                key = (source, sku)
+                if key not in left or not self.in_stock[key]:
+                    continue
+                take = min(max(left[key], ZERO), remaining)
+                if take > 0:
+                    plan.append((source, sku, take))
+                    left[key] -= take
+                remaining -= take
+            shortfall = shortfall or remaining > 0
+        if shortfall:  # cannot happen with backorders off: open qty is always on the shelves
+            assert not outcome.ok and outcome.error is not None
+            assert outcome.error.code == "SHIPMENT_SHORTFALL", outcome.error
+            return
+        assert outcome.ok, (wanted, self.qty, self.in_stock, outcome.error)
+        self.check_shipment(outcome, wanted)
+        assert totals_by(as_tuples(outcome.shipped)) == totals_by(plan), (outcome.shipped, plan)
+
+        for source, sku, qty in plan:
+            if source is not None:
+                self.qty[source, sku] -= qty
+                if self.qty[source, sku] <= 0:  # adapted min_qty 0, backorders off
+                    self.in_stock[source, sku] = False
+            model.shipped_from.append([source, sku, qty])
+        for sku, qty in wanted.items():
+            model.skus[sku].shipped += qty
+            if MANAGED[sku]:
+                self.reserved[sku] += qty
+        assert outcome.status == model.status
+
+    def check_shipment(self, outcome: OrderOutcome, wanted: dict[str, Decimal]) -> None:
+        """What the outcome says it shipped is consistent on its own (before the model)."""
+        per_sku: dict[str, Decimal] = {}
+        used: dict[str, list[str | None]] = {}
+        for line in outcome.shipped:
+            assert line.qty > 0, line
+            per_sku[line.sku] = per_sku.get(line.sku, ZERO) + line.qty
+            used.setdefault(line.sku, []).append(line.source_code)
+            if MANAGED[line.sku]:
+                key = (line.source_code, line.sku)
+                assert key in self.qty and self.in_stock[key], line  # only in-stock items
+                assert line.qty <= self.qty[key], (line, self.qty[key])  # never below zero
+            else:
+                assert line.source_code is None, line  # nothing tracked on the shelves
+        assert per_sku == wanted, (per_sku, wanted)
+        for sku, sources in used.items():
+            if not MANAGED[sku]:
+                continue
+            ranks = [SOURCE_ORDER.index(str(source)) for source in sources]
+            assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks), sources
+            for source in sources[:-1]:  # a later source is used only once earlier ones are empty
+                assert self.qty[str(source), sku] == next(
+                    line.qty for line in outcome.shipped
+                    if line.sku == sku and line.source_code == source), (source, sku)
+
+    @rule(order_id=orders, data=st.data())
+    def ship_too_much(self, order_id: str, data: st.DataObject) -> None:
+        model = self.model[order_id]
+        sku = data.draw(st.sampled_from(sorted(model.skus)), label="sku")
+        outcome = self.run(self.service.ship_order(
+            order_id, [RequestedLine(sku, str(model.skus[sku].open + 1))]))
+        assert not outcome.ok and outcome.error is not None
+        assert outcome.error.code == "QTY_EXCEEDS_ORDER", outcome.error
+
+    @rule(order_id=orders, data=st.data())
+    def refund(self, order_id: str, data: st.DataObject) -> None:
+        model = self.model[order_id]
+        refundable = [sku for sku, entry in model.skus.items() if entry.refundable > 0]
+        lines: list[RequestedLine] | None = None
+        if refundable and data.draw(st.booleans(), label="partial"):
+            sku = data.draw(st.sampled_from(refundable), label="sku")
+            step = D("0.1") if sku in DECIMAL_SKUS else D(1)
+            qty = data.draw(quantities(sku, step, model.skus[sku].refundable), label="qty")
+            lines = [RequestedLine(sku, str(qty))]
+            wanted = {sku: qty}
+        else:
+            wanted = {sku: model.skus[sku].refundable for sku in refundable}
+        outcome = self.run(self.service.refund_order(order_id, lines))
+        if not wanted:
+            assert not outcome.ok and outcome.error is not None
+            assert outcome.error.code == "NOTHING_TO_REFUND", outcome.error
+            return
+        assert outcome.ok, outcome.error
+
+        returns: list[tuple[str | None, str, Decimal]] = []
+        for sku, qty in wanted.items():
+            entry = model.skus[sku]
+            from_shelf = min(qty, entry.shipped - entry.returned)
+            unshipped = qty - from_shelf
+            if unshipped > 0:
+                entry.cancelled += unshipped
+                if entry.managed:
+                    self.reserved[sku] += unshipped
+            back_left = from_shelf
+            for shipment in reversed(model.shipped_from):  # latest shipment first
+                if back_left <= 0:
+                    break
+                if shipment[1] != sku or shipment[2] <= 0:
+                    continue
+                back = min(back_left, shipment[2])
+                shipment[2] -= back
+                back_left -= back
+                returns.append((shipment[0], sku, -back))
+            assert back_left == 0
+            entry.returned += from_shelf
+        # Returned lines (negative) per source: only sources this order shipped from.
+        assert totals_by(as_tuples(outcome.shipped)) == totals_by(returns), \
+            (outcome.shipped, returns)
+        for source, sku, qty in returns:
+            if source is not None:
+                self.qty[source, sku] -= qty
+                self.in_stock[source, sku] = self.in_stock[source, sku] or self.qty[source, sku] > 0
+        assert outcome.status == model.status
+
+    @precondition(lambda self: self.model)
+    @rule()
+    def compact(self) -> None:
+        removed = self.run(self.service.compact_reservations())
+        assert removed >= 0
+        rows = self.run(self.store.export_catalog()).reservations
+        sums: dict[tuple[str, str], Decimal] = {}
+        for row in rows:
+            order_id = row.metadata.get("order_id")
+            assert order_id is not None
+            sums[order_id, row.sku] = sums.get((order_id, row.sku), ZERO) + row.quantity
+        assert all(total != 0 for total in sums.values()), sums
+        assert self.run(self.service.compact_reservations()) == 0
+
+    # -- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def availability_matches_model(self) -> None:
+        answers = self.run(self.inventory.availability(CHANNEL, list(SKUS)))
+        for sku, answer in zip(SKUS, answers, strict=True):
+            assert answer is not None, sku
+            if not MANAGED[sku]:
+                assert answer.salable_qty is None and answer.is_salable, answer
+                continue
+            physical, reserved = self.physical(sku), self.reserved[sku]
+            salable = self.salable(sku)
+            assert (answer.physical, answer.reserved) == (physical, reserved), (sku, answer)
+            assert answer.salable_qty == salable, (sku, answer.salable_qty, salable)
+            assert answer.is_salable is (salable > 0), (sku, answer)
+            assert physical + reserved >= 0, sku  # never oversold
+
+    @invariant()
+    def shelves_match_model(self) -> None:
+        catalog = self.run(self.store.export_catalog())
+        stored = {(item.source, item.sku): (item.quantity, item.in_stock)
+                  for item in catalog.source_items}
+        expected = {key: (self.qty[key], self.in_stock[key]) for key in self.qty}
+        assert stored == expected
+        assert all(qty >= 0 for qty, _ in stored.values()), stored
+        totals: dict[str, Decimal] = {}
+        for row in catalog.reservations:
+            assert row.stock == STOCK_ID and MANAGED[row.sku], row
+            totals[row.sku] = totals.get(row.sku, ZERO) + row.quantity
+        assert {sku: qty for sku, qty in totals.items() if qty != 0} == \
+            {sku: qty for sku, qty in self.reserved.items() if qty != 0}
+
+    @invariant()
+    def orders_match_model(self) -> None:
+        for order_id, model in self.model.items():
+            view = self.run(self.service.order(order_id))
+            assert view is not None, order_id
+            assert view.order.status == model.status, (order_id, view.order, model)
+            assert {entry.sku for entry in view.order.skus} == set(model.skus)
+            reserved: dict[str, Decimal] = {}
+            for row in view.reservations:
+                reserved[row.sku] = reserved.get(row.sku, ZERO) + row.quantity
+            for sku, expected in model.skus.items():
+                actual = view.order.sku(sku)
+                assert (actual.ordered, actual.shipped, actual.cancelled, actual.returned,
+                        actual.managed) == (expected.ordered, expected.shipped,
+                                            expected.cancelled, expected.returned,
+                                            expected.managed), (order_id, actual, expected)
+                assert actual.open == expected.open >= 0
+                # The order's reservations still hold exactly its open quantity.
+                assert reserved.get(sku, ZERO) == (-expected.open if expected.managed else ZERO)
+
+
+OrderMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
+                                          deadline=None)
+TestOrders = OrderMachine.TestCase
