@@ -17,10 +17,7 @@ import argparse
 import json
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import benchlib
@@ -71,68 +68,13 @@ def measure(server: benchlib.Server, request: bytes, body: bytes,
 
 def profile(db: Path, body: bytes, args: argparse.Namespace, workdir: Path) -> None:
     """py-spy on the gateway (every worker) during a load run; prints the top frames."""
-    pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(pyspy).exists():
-        print("py-spy not found: `.venv/bin/pip install py-spy`", file=sys.stderr)
-        return
     port = benchlib.free_port()
     request = benchlib.post_request("/graphql", body, port)
-    out = workdir / "profile.txt"
     with benchlib.gateway_server(db, port, args.workers[0]) as server:
-        seconds = max(2, round(args.profile))
-        spy = subprocess.Popen([pyspy, "record", "--pid", str(server.worker_pids()[0]),
-                                "--subprocesses", "--nonblocking", "--rate", "200",
-                                "--duration", str(seconds), "--format", "raw",
-                                "--output", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            benchlib.run_load(port, lambda _: request, concurrency=args.concurrency,
-                              warmup=0.0, duration=seconds + 1.0)
-        finally:
-            spy.wait(timeout=60)
-    if not out.exists():
-        print("py-spy wrote nothing (ptrace not permitted?)", file=sys.stderr)
-        return
-    summarize_profile(out, args.profile_top)
-    if args.profile_output:
-        shutil.copy(out, args.profile_output)
-
-
-def summarize_profile(path: Path, top: int) -> None:
-    """Self and inclusive sample shares per frame from py-spy's collapsed stacks."""
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
-        if not frames:
-            continue
-        total += count
-        own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    if not total:
-        return
-    print(f"\nprofile: {total} samples (all threads that were not idle)")
-    print(f"  top {top} self:")
-    for frame, count in own.most_common(top):
-        print(f"    {count / total:6.1%}  {frame}")
-    print(f"  top {top} inclusive (without the event loop's own frames):")
-    shown = 0
-    for frame, count in inclusive.most_common():
-        if any(word in frame for word in ("base_events", "asyncio/runners", "uvicorn/main",
-                                           "<module>", "uvicorn/server", "run (", "_run (",
-                                           "threading.py", "events.py", "multiprocessing",
-                                           "uvicorn/_subprocess", "gateway/cli.py")):
-            continue
-        print(f"    {count / total:6.1%}  {frame}")
-        shown += 1
-        if shown >= top:
-            break
+        benchlib.profile_under_load(server, lambda seconds: benchlib.run_load(
+            port, lambda _: request, concurrency=args.concurrency, warmup=0.0,
+            duration=seconds), args.profile, workdir / "profile.txt", args.profile_top,
+            args.profile_output)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skus", type=int, default=1000, help="catalog size (default 1000)")
     parser.add_argument("--query-skus", type=int, default=20, help="SKUs per query (default 20)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tmpdir", default=None,
+                        help="where the temporary database goes (default: the system temp "
+                             "dir; /dev/shm takes fsync out of the picture)")
     parser.add_argument("--client", choices=("python", "wrk"), default="python",
                         help="load generator: the built-in asyncio client (default) or wrk -t1")
     parser.add_argument("--no-baseline", action="store_true", help="measure the gateway only")
@@ -164,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     skus = [sku_name(i) for i in
             random.Random(args.seed).sample(range(args.skus), args.query_skus)]
     body = benchlib.graphql_body(QUERY, {"channel": CHANNEL, "skus": skus})
-    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-", dir=args.tmpdir) as tmp:
         workdir = Path(tmp)
         catalog = workdir / "catalog.json"
         db = workdir / "gateway.sqlite3"
         catalog.write_text(json.dumps(build_catalog(args.skus, seed=args.seed)))
         benchlib.import_catalog(catalog, db)
+        print(f"before: {benchlib.machine_note()}")
         print(f"catalog {args.skus} SKUs, query {args.query_skus} SKUs, concurrency "
               f"{args.concurrency}, warm-up {args.warmup:g} s, measured {args.duration:g} s, "
               f"client {args.client} (same machine as the server)")
@@ -192,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{gateway.rate / baseline.rate:.3f}x", flush=True)
         if args.profile:
             profile(db, body, args, workdir)
+    print(f"after: {benchlib.machine_note()}")
     return 0
 
 

@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,12 @@ BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_note() -> str:
+    """Cores and load average: other processes on the machine skew every number."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {one:.2f} (1 min) {five:.2f} (5 min)"
 
 
 def free_port() -> int:
@@ -330,3 +338,82 @@ def _wrk_seconds(text: str) -> float:
         if text.endswith(suffix):
             return float(text[: -len(suffix)]) * scale
     return float(text)
+
+
+# -- profiling -----------------------------------------------------------------------------
+
+def profile_under_load(server: Server, load: Callable[[float], object], seconds: float,
+                       out: Path, top: int, keep: str | None = None) -> None:
+    """``py-spy record`` every process of ``server`` (non-blocking sampling, 200 Hz) while
+    ``load(seconds)`` runs, then print the top frames (and copy the raw stacks to ``keep``).
+    The load generator and py-spy share the cores with the server: profile runs are for the
+    shape of the costs, not for throughput numbers."""
+    pyspy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+    if not Path(pyspy).exists():
+        print("py-spy not found: `.venv/bin/pip install py-spy`", file=sys.stderr)
+        return
+    duration = max(2, round(seconds))
+    spy = subprocess.Popen([pyspy, "record", "--pid", str(server.worker_pids()[0]),
+                            "--subprocesses", "--nonblocking", "--rate", "200",
+                            "--duration", str(duration), "--format", "raw",
+                            "--output", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        load(duration + 1.0)
+    finally:
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+    if not out.exists():
+        print("py-spy wrote nothing (is ptrace permitted?)", file=sys.stderr)
+        return
+    summarize_profile(out, top)
+    if keep:
+        shutil.copy(out, keep)
+
+
+#: Inclusive shares worth naming: label -> a substring of the frame.
+KEY_FRAMES = (
+    ("GraphQL validation (validate_document)", "validate_document (strawberry"),
+    ("GraphQL execution (graphql-core executor)", "Executor.execute_operation"),
+    ("gateway availability use case (load + domain)", "InventoryService.availability ("),
+    ("gateway placeOrder use case", "OrderService.place_order ("),
+    ("  domain: settings inheritance (resolve)", "resolve (gateway/domain/inheritance.py"),
+    ("  store: SqliteStore._run (await aiosqlite)", "SqliteStore._run ("),
+    ("aiosqlite worker thread (SQLite itself)", "_connection_worker_thread ("),
+    ("HTTP/1.1 h11 protocol (parse + send)", "H11Protocol.data_received ("),
+    ("request body parsing (strawberry)", "parse_http_body ("),
+    ("result to JSON (encode_json)", "encode_json ("),
+)
+
+
+def summarize_profile(path: Path, top: int) -> None:
+    """Self and inclusive sample shares per frame from py-spy's collapsed stacks."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    if not total:
+        return
+    print(f"\nprofile: {total} samples of non-idle threads, all server processes")
+    print(f"  top {top} self:")
+    for frame, count in own.most_common(top):
+        print(f"    {count / total:6.1%}  {frame}")
+    print("  inclusive shares of named stages:")
+    for label, needle in KEY_FRAMES:
+        count = sum(n for frame, n in inclusive.items() if needle in frame)
+        if count:
+            print(f"    {count / total:6.1%}  {label}")

@@ -526,7 +526,7 @@ def _dump_source(source: SourceRecord) -> dict[str, object]:
     return out
 
 
-def _dump_stock(stock: StockRecord) -> dict[str, object]:
+def dump_stock(stock: StockRecord) -> dict[str, object]:
     out: dict[str, object] = {
         "id": stock.id,
         "name": stock.name,
@@ -576,7 +576,7 @@ def dump_catalog(catalog: Catalog) -> dict[str, object]:
         doc["config"] = dump_config(catalog.config)
     sections: list[tuple[str, list[dict[str, object]]]] = [
         ("sources", [_dump_source(s) for s in catalog.sources]),
-        ("stocks", [_dump_stock(s) for s in catalog.stocks]),
+        ("stocks", [dump_stock(s) for s in catalog.stocks]),
         ("products", [_dump_product(p) for p in catalog.products]),
         ("source_items", [_dump_source_item(i) for i in catalog.source_items]),
         ("reservations", [_dump_reservation(r) for r in catalog.reservations]),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -37,8 +39,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     os.environ["GATEWAY_DATABASE"] = args.db
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    uvicorn.run("gateway.api.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, access_log=False, loop="asyncio", log_level=args.log_level)
+    options = {"factory": True, "host": args.host, "port": args.port, "access_log": False,
+               "loop": "asyncio", "log_level": args.log_level}
+    if args.workers <= 1:
+        uvicorn.run("gateway.api.app:app_from_env", **options)
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("gateway.api.app:app_from_env", workers=args.workers,
+                            **options)
+    sock = config.bind_socket()
+    # Workers inherit this listening socket; without TCP_NODELAY on it (accepted sockets copy
+    # it on Linux) every keep-alive response waits ~40 ms for the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()
     return 0
 
 

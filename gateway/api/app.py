@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway.admin_service import AdminService
 from gateway.api.context import Context
 from gateway.api.schema import build_schema
 from gateway.order_service import OrderService
@@ -37,7 +38,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(request=request, service=state.service, orders=state.orders,
-                       settings=self._settings)
+                       admin=state.admin, settings=self._settings)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await store.open()
         app.state.service = InventoryService(store)
         app.state.orders = OrderService(app.state.service)
+        app.state.admin = AdminService(app.state.service)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
         compactor = None

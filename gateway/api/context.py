@@ -12,6 +12,7 @@ from starlette.requests import Request
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from gateway.admin_service import AdminService
 from gateway.order_service import OrderService
 from gateway.service import InventoryService
 from gateway.settings import Settings
@@ -22,6 +23,7 @@ class Context:
     request: Request
     service: InventoryService
     orders: OrderService
+    admin: AdminService
     settings: Settings
 
     @cached_property
@@ -44,3 +46,7 @@ class IsBackOffice(BasePermission):
 
     def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         return info.context.is_back_office
+
+
+#: The permission of every back-office field (one list, so none can be forgotten).
+BACK_OFFICE: list[type[BasePermission]] = [IsBackOffice]

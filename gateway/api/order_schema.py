@@ -8,7 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.api.context import Context, IsBackOffice
+from gateway.api.context import BACK_OFFICE, Context
 from gateway.api.order_types import (
     LowStockItem,
     OrderDetails,
@@ -41,14 +41,14 @@ def _lines(ctx: Context, lines: list[CartLineInput] | None) -> list[RequestedLin
 class OrderQuery:
     @strawberry.field(description="Back office (token): an order, its reservations and "
                                   "shipments; null when unknown.",
-                      permission_classes=[IsBackOffice])
+                      permission_classes=BACK_OFFICE)
     async def order(self, info: Info[Context, None], order_id: str) -> OrderDetails | None:
         view = await info.context.orders.order(order_id)
         return order_details(view.order, view) if view is not None else None
 
     @strawberry.field(description="Back office (token): source items below their effective "
                                   "notify quantity (SEMANTICS §8).",
-                      permission_classes=[IsBackOffice])
+                      permission_classes=BACK_OFFICE)
     async def low_stock(
             self, info: Info[Context, None],
             # Named in Python apart from GraphQL: `source` collides with strawberry's own.
@@ -64,7 +64,7 @@ class OrderQuery:
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(description="Back office (token): atomic, idempotent by orderId.",
-                         permission_classes=[IsBackOffice])
+                         permission_classes=BACK_OFFICE)
     async def place_order(self, info: Info[Context, None], order_id: str, channel: str,
                           lines: list[CartLineInput],
                           customer_group: str | None = None) -> OrderResult:
@@ -79,13 +79,13 @@ class OrderMutation:
                             else None)
 
     @strawberry.mutation(description="Back office (token): release what is not shipped yet.",
-                         permission_classes=[IsBackOffice])
+                         permission_classes=BACK_OFFICE)
     async def cancel_order(self, info: Info[Context, None], order_id: str) -> OrderResult:
         return order_result(await info.context.orders.cancel_order(order_id))
 
     @strawberry.mutation(description="Back office (token): deduct sources chosen by source "
                                      "selection; all open lines unless `lines` is given.",
-                         permission_classes=[IsBackOffice])
+                         permission_classes=BACK_OFFICE)
     async def ship_order(
             self, info: Info[Context, None], order_id: str,
             algorithm: SourceSelectionAlgorithm = SourceSelectionAlgorithm.PRIORITY,
@@ -99,7 +99,7 @@ class OrderMutation:
 
     @strawberry.mutation(description="Back office (token): shipped quantity returns to its "
                                      "sources, the rest is released; everything unless `lines`.",
-                         permission_classes=[IsBackOffice])
+                         permission_classes=BACK_OFFICE)
     async def refund_order(self, info: Info[Context, None], order_id: str,
                            lines: list[CartLineInput] | None = None) -> OrderResult:
         return order_result(await info.context.orders.refund_order(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -15,12 +16,12 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from gateway.api.context import Context, IsBackOffice
+from gateway.api.admin_schema import AdminMutation, AdminQuery
+from gateway.api.context import BACK_OFFICE, Context
 from gateway.api.order_schema import OrderMutation, OrderQuery
 from gateway.api.types import (
     CartLineInput,
@@ -40,8 +41,6 @@ from gateway.domain.errors import DomainError
 from gateway.domain.sourcing import Destination
 from gateway.settings import Settings
 
-BACK_OFFICE: list[type[BasePermission]] = [IsBackOffice]
-
 
 def _error(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code})
@@ -58,7 +57,7 @@ def _lines(lines: list[CartLineInput]) -> list[RequestedLine]:
 
 
 @strawberry.type
-class Query(OrderQuery):
+class Query(OrderQuery, AdminQuery):
     @strawberry.field(description="Storefront, public. One entry per requested SKU, same order; "
                                   "null for an unknown SKU.")
     async def availability(self, info: Info[Context, None], channel: str, skus: list[str],
@@ -89,7 +88,7 @@ class Query(OrderQuery):
 
 
 @strawberry.type
-class Mutation(OrderMutation):
+class Mutation(OrderMutation, AdminMutation):
     @strawberry.mutation(description="Storefront, public, no side effects: the same check order "
                                      "placement uses.")
     async def validate_cart(self, info: Info[Context, None], channel: str,
@@ -117,17 +116,20 @@ class Mutation(OrderMutation):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with parser/validation caches and query limits from ``settings``."""
     settings = settings or Settings()
+    # The limiters build a new rule class per instance, which would give the validation cache
+    # a new key on every request (it never hit): build their rules once, share them.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if settings.production:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]
-    if settings.production:
-        from graphql.validation import NoSchemaIntrospectionCustomRule
-
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(
         query=Query, mutation=Mutation, extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production))

@@ -27,7 +27,7 @@ from gateway.domain.quantity import ZERO, format_qty, is_integral
 _CHAIN_LEVELS = (Level.PRODUCT, Level.STOCK, Level.GLOBAL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setting:
     """An effective value and where it came from."""
 
@@ -43,15 +43,16 @@ class Setting:
         return display_value(self.value)
 
 
-def _level_values(chain: ConfigChain) -> Iterator[tuple[Level, Mapping[str, OptionValue]]]:
-    yield Level.PRODUCT, chain.product
-    yield Level.STOCK, chain.stock
-    yield Level.GLOBAL, chain.global_config
+def _level_values(chain: ConfigChain) -> tuple[tuple[Level, Mapping[str, OptionValue]], ...]:
+    return ((Level.PRODUCT, chain.product), (Level.STOCK, chain.stock),
+            (Level.GLOBAL, chain.global_config))
 
 
 def _value_at(values: Mapping[str, OptionValue], name: str,
               customer_group: str | None) -> OptionValue | None:
-    if name == "min_sale_qty" and customer_group is not None:
+    if not values:
+        return None
+    if customer_group is not None and name == "min_sale_qty":
         by_group = values.get("min_sale_qty_by_group")
         if isinstance(by_group, Mapping) and customer_group in by_group:
             return by_group[customer_group]
@@ -64,20 +65,21 @@ def resolve_chain(name: str, chain: ConfigChain, customer_group: str | None = No
     For ``min_sale_qty`` a level's value for the exact customer group wins over that level's
     all-groups value; the first level with either gives the answer.
     """
-    option = OPTIONS[name]
-    found: Setting | None = None
+    found_level: Level | None = None
+    found: OptionValue | None = None
     overridden: list[Level] = []
     for level, values in _level_values(chain):
         value = _value_at(values, name, customer_group)
         if value is None:
             continue
-        if found is None:
-            found = Setting(name, value, level)
+        if found_level is None:
+            found_level, found = level, value
         else:
             overridden.append(level)
-    if found is None:
-        return Setting(name, option.default, Level.DEFAULT)
-    return replace(found, overrides=(*overridden, Level.DEFAULT))
+    if found_level is None or found is None:
+        return Setting(name, OPTIONS[name].default, Level.DEFAULT)
+    overridden.append(Level.DEFAULT)
+    return Setting(name, found, found_level, None, tuple(overridden))
 
 
 def resolve_source_item(name: str, item: SourceItemState, chain: ConfigChain) -> Setting:

@@ -64,6 +64,9 @@ class Store(Protocol):
     async def export_catalog(self) -> Catalog:
         """Everything stored, in a stable order (sources, stocks by id, SKUs, reservations)."""
 
+    async def delete_product(self, sku: str) -> bool:
+        """Delete a product and its source items (reservations stay); whether it existed."""
+
     async def known_source_codes(self) -> set[str]:
         """Codes of every stored source (for validating references on merge)."""
 

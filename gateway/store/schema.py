@@ -268,3 +268,4 @@ LOW_STOCK_CANDIDATES = """SELECT i.sku, i.source_code, i.quantity, i.status, i.c
     WHERE i.status = 'in_stock' AND CAST(i.quantity AS REAL) > 0
       AND (? IS NULL OR i.source_code = ?)
     ORDER BY i.source_code, i.sku"""
+DELETE_PRODUCT = "DELETE FROM products WHERE sku = ? RETURNING sku"

@@ -259,6 +259,13 @@ class SqliteStore:
         await self._many(conn, sql.UPSERT_TOTAL, [
             (sku, stock_id, codec.dump_qty(total)) for (sku, stock_id), total in deltas.items()])
 
+    async def delete_product(self, sku: str) -> bool:
+        """Delete a product and (cascade) its source items; reservations stay as history.
+        Returns whether it existed."""
+        async with self._write() as conn:
+            rows = await self._run(conn, sql.DELETE_PRODUCT, (sku,))
+        return bool(rows)
+
     # -- orders --------------------------------------------------------------------------
 
     @asynccontextmanager

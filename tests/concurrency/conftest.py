@@ -95,10 +95,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
     # Workers left behind (crash or hang) are killed with the group in every case.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -106,18 +104,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_server(db: Path, workers: int, token: str = TOKEN, *,
-                   log: Path | None = None) -> Iterator[Server]:
-    """Serve ``db`` with ``workers`` processes on a free port; yield once /healthz is 200."""
+def running_server(db: Path, workers: int, token: str = TOKEN, *, log: Path | None = None,
+                   env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Serve ``db`` with ``workers`` processes on a free port; yield once /healthz is 200.
+
+    The background reservation compaction is off unless ``env`` turns it on: the tests read
+    reservation rows and must not race a compaction round.
+    """
     port = free_port()
     log = log or db.with_name(f"server-{port}.log")
-    env = {**os.environ, "GATEWAY_ADMIN_TOKEN": token}
-    env.pop("GATEWAY_ENV", None)
+    environ = {**os.environ, "GATEWAY_ADMIN_TOKEN": token, "GATEWAY_COMPACT_INTERVAL": "0",
+               **(env or {})}
+    environ.pop("GATEWAY_ENV", None)
     with log.open("w") as out:
         proc = subprocess.Popen(
             [*GATEWAY, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
              "--workers", str(workers), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", proc, log)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
