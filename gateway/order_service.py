@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from gateway.domain import orders
-from gateway.domain.availability import assess
 from gateway.domain.cart import Issue, LineResult, RequestedLine, check_cart
 from gateway.domain.errors import SHIPMENT_SHORTFALL, CartIssueCode, DomainError, message
 from gateway.domain.inheritance import Setting, adapt_min_qty, resolve_chain, resolve_source_item
@@ -171,7 +170,8 @@ class OrderService:
             assessed = {}
             for sku in skus:
                 snapshot = snapshot_for(sku, stock, topology, data)
-                assessed[sku] = assess(snapshot, customer_group) if snapshot else None
+                assessed[sku] = self.inventory.settings_cache.assess(
+                    snapshot, topology.version, customer_group) if snapshot else None
             results = check_cart(lines, assessed)
             if not all(result.ok for result in results):
                 return OrderOutcome(order_id, False, lines=results)

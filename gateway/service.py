@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.catalog import CatalogProblem, KnownEntities, dump_catalog, parse_catalog
-from gateway.domain.availability import Availability, assess
+from gateway.domain.availability import Availability
 from gateway.domain.cart import LineResult, RequestedLine, check_cart
 from gateway.domain.errors import DomainError
 from gateway.domain.model import ConfigChain, SourceItemState, StockSnapshot
@@ -28,6 +28,7 @@ from gateway.domain.sourcing import (
     StockOnShelf,
     select_sources,
 )
+from gateway.settings_cache import SettingsCache
 from gateway.store.protocol import Store
 
 
@@ -70,6 +71,7 @@ class InventoryService:
         self.store = store
         self._topology: Topology | None = None
         self._reload = asyncio.Lock()
+        self.settings_cache = SettingsCache()
 
     @property
     def cached_topology(self) -> Topology | None:
@@ -101,7 +103,8 @@ class InventoryService:
         result: dict[str, Availability | None] = {}
         for sku in unique:
             snapshot = snapshot_for(sku, stock, topology, data)
-            result[sku] = assess(snapshot, customer_group) if snapshot is not None else None
+            result[sku] = (self.settings_cache.assess(snapshot, topology.version, customer_group)
+                           if snapshot is not None else None)
         return result
 
     async def availability(self, channel: str, skus: Sequence[str],

@@ -57,15 +57,26 @@ def dump_config(config: Config) -> str:
     return dump_json({name: dump_value(value) for name, value in config.items()})
 
 
+_INTERNED: dict[tuple[str, Level], Config] = {}
+_MAX_INTERNED = 100_000
+
+
 def load_config(text: str, level: Level) -> Config:
-    """A stored JSON config, typed and validated by the option registry for ``level``."""
+    """A stored JSON config, typed and validated by the option registry for ``level``.
+
+    Equal texts give the same (read-only) object, so callers may memoise on identity and the
+    JSON is parsed once per distinct config rather than once per row.
+    """
+    found = _INTERNED.get((text, level))
+    if found is not None:
+        return found
     raw = json.loads(text)
-    if not raw:
-        return EMPTY
-    values: dict[str, OptionValue] = {
-        name: OPTIONS[name].parse(value, level) for name, value in raw.items()
-    }
-    return MappingProxyType(values)
+    config: Config = EMPTY if not raw else MappingProxyType(
+        {name: OPTIONS[name].parse(value, level) for name, value in raw.items()})
+    if len(_INTERNED) >= _MAX_INTERNED:
+        _INTERNED.clear()
+    _INTERNED[text, level] = config
+    return config
 
 
 def dump_metadata(metadata: Mapping[str, str]) -> str:
