@@ -21,6 +21,7 @@ class Settings:
     max_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    max_body_bytes: int = 8 * 1024 * 1024
     compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
 
     @classmethod
@@ -32,6 +33,7 @@ class Settings:
             "production": env.get("GATEWAY_ENV", "").lower() == "production",
             "max_skus": int(env.get("GATEWAY_MAX_SKUS", cls.max_skus)),
             "max_cart_lines": int(env.get("GATEWAY_MAX_CART_LINES", cls.max_cart_lines)),
+            "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", cls.max_body_bytes)),
             "compact_interval": float(env.get("GATEWAY_COMPACT_INTERVAL",
                                               cls.compact_interval)),
         }

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,6 +18,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.admin_service import AdminService
 from gateway.api.context import Context
+from gateway.api.limits import MaxBodySize
 from gateway.api.schema import build_schema
 from gateway.order_service import OrderService
 from gateway.service import InventoryService
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
                 Route("/healthz", healthz, methods=["GET"])],
+        middleware=[Middleware(MaxBodySize, limit=settings.max_body_bytes)],
         lifespan=lifespan)
 
 

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.api.context import BACK_OFFICE, Context
+from gateway.api.limits import requested_lines
 from gateway.api.order_types import (
     LowStockItem,
     OrderDetails,
@@ -28,13 +29,7 @@ def _error(exc: DomainError) -> GraphQLError:
 
 
 def _lines(ctx: Context, lines: list[CartLineInput] | None) -> list[RequestedLine] | None:
-    if lines is None:
-        return None
-    if len(lines) > ctx.settings.max_cart_lines:
-        raise GraphQLError(f"Too many lines: {len(lines)} (at most "
-                           f"{ctx.settings.max_cart_lines} per request).",
-                           extensions={"code": "LIMIT_EXCEEDED"})
-    return [RequestedLine(line.sku, line.quantity) for line in lines]
+    return None if lines is None else requested_lines(lines, ctx.settings.max_cart_lines)
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
@@ -22,6 +22,8 @@ from strawberry.types import Info
 
 from gateway.api.admin_schema import AdminMutation, AdminQuery
 from gateway.api.context import BACK_OFFICE, Context
+from gateway.api.errors import GatewaySchema, MaskUnexpectedErrors
+from gateway.api.limits import check_count, check_skus, requested_lines
 from gateway.api.order_schema import OrderMutation, OrderQuery
 from gateway.api.types import (
     CartLineInput,
@@ -36,7 +38,6 @@ from gateway.api.types import (
     product_availability,
     source_selection,
 )
-from gateway.domain.cart import RequestedLine
 from gateway.domain.errors import DomainError
 from gateway.domain.sourcing import Destination
 from gateway.settings import Settings
@@ -46,16 +47,6 @@ def _error(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code})
 
 
-def _limit(items: Sequence[object], limit: int, what: str) -> None:
-    if len(items) > limit:
-        raise GraphQLError(f"Too many {what}: {len(items)} (at most {limit} per request).",
-                           extensions={"code": "LIMIT_EXCEEDED", "limit": limit})
-
-
-def _lines(lines: list[CartLineInput]) -> list[RequestedLine]:
-    return [RequestedLine(line.sku, line.quantity) for line in lines]
-
-
 @strawberry.type
 class Query(OrderQuery, AdminQuery):
     @strawberry.field(description="Storefront, public. One entry per requested SKU, same order; "
@@ -63,7 +54,8 @@ class Query(OrderQuery, AdminQuery):
     async def availability(self, info: Info[Context, None], channel: str, skus: list[str],
                            customer_group: str | None = None) -> list[ProductAvailability | None]:
         ctx = info.context
-        _limit(skus, ctx.settings.max_skus, "SKUs")
+        check_count(skus, ctx.settings.max_skus, "SKUs")
+        check_skus(skus)
         try:
             found = await ctx.service.availability(channel, skus, customer_group)
         except DomainError as exc:
@@ -76,12 +68,12 @@ class Query(OrderQuery, AdminQuery):
             algorithm: SourceSelectionAlgorithm = SourceSelectionAlgorithm.PRIORITY,
             destination: DestinationInput | None = None) -> SourceSelection:
         ctx = info.context
-        _limit(lines, ctx.settings.max_cart_lines, "lines")
+        requested = requested_lines(lines, ctx.settings.max_cart_lines)
         target = Destination(destination.latitude, destination.longitude, destination.country,
                              destination.postcode) if destination is not None else None
         try:
             selection = await ctx.service.source_selection(
-                channel, _lines(lines), algorithm.to_domain(), target)
+                channel, requested, algorithm.to_domain(), target)
         except DomainError as exc:
             raise _error(exc) from None
         return source_selection(selection)
@@ -95,9 +87,9 @@ class Mutation(OrderMutation, AdminMutation):
                             lines: list[CartLineInput],
                             customer_group: str | None = None) -> CartValidation:
         ctx = info.context
-        _limit(lines, ctx.settings.max_cart_lines, "lines")
+        requested = requested_lines(lines, ctx.settings.max_cart_lines)
         try:
-            result = await ctx.service.validate_cart(channel, _lines(lines), customer_group)
+            result = await ctx.service.validate_cart(channel, requested, customer_group)
         except DomainError as exc:
             raise _error(exc) from None
         return CartValidation(ok=result.ok, lines=[
@@ -125,11 +117,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Callable[[], SchemaExtension]] = [
+        MaskUnexpectedErrors,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query, mutation=Mutation, extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production))
