@@ -22,7 +22,7 @@ from gateway.domain.options import (
     OptionValue,
     display_value,
 )
-from gateway.domain.quantity import ZERO, format_qty, is_integral
+from gateway.domain.quantity import ZERO, format_qty
 
 _CHAIN_LEVELS = (Level.PRODUCT, Level.STOCK, Level.GLOBAL)
 
@@ -204,20 +204,22 @@ def _derived(settings: dict[str, Setting]) -> None:
             divided, value=False, note="forced off: is_qty_decimal is false")
 
     step = settings["qty_increments"]
-    enabled = bool(settings["enable_qty_increments"].value)
-    assert isinstance(step.value, Decimal)
-    if not enabled:
+    configured = step.value
+    assert isinstance(configured, Decimal)
+    if not settings["enable_qty_increments"].value:
         settings["qty_increments"] = replace(
             step, value=ZERO, note=f"check off: enable_qty_increments is false "
-                                   f"(configured step {format_qty(step.value)})")
-    elif not decimal and not is_integral(step.value):
-        truncated = Decimal(int(step.value))
-        settings["qty_increments"] = replace(
-            step, value=truncated,
-            note=f"truncated from {format_qty(step.value)}: decimals are not allowed")
-    if enabled and settings["qty_increments"].value == ZERO and step.value <= 0:
-        settings["qty_increments"] = replace(settings["qty_increments"], note="a step of 0 "
-                                             "switches the check off")
+                                   f"(configured step {format_qty(configured)})")
+    else:
+        effective = configured if decimal else Decimal(int(configured))
+        notes = []
+        if effective != configured:
+            notes.append(f"truncated from {format_qty(configured)}: decimals are not allowed")
+        if effective <= 0:
+            effective = ZERO
+            notes.append("a step of 0 switches the check off")
+        if notes:
+            settings["qty_increments"] = replace(step, value=effective, note="; ".join(notes))
 
     min_qty = settings["min_qty"]
     backorders = settings["backorders"].value
