@@ -23,6 +23,7 @@ class Settings:
     max_tokens: int = 5000
     max_body_bytes: int = 8 * 1024 * 1024
     compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
+    sqlite_synchronous: str = "FULL"  # or NORMAL: faster commits, may lose the last on power loss
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,6 +35,7 @@ class Settings:
             "max_skus": int(env.get("GATEWAY_MAX_SKUS", cls.max_skus)),
             "max_cart_lines": int(env.get("GATEWAY_MAX_CART_LINES", cls.max_cart_lines)),
             "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", cls.max_body_bytes)),
+            "sqlite_synchronous": env.get("GATEWAY_SQLITE_SYNCHRONOUS", cls.sqlite_synchronous),
             "compact_interval": float(env.get("GATEWAY_COMPACT_INTERVAL",
                                               cls.compact_interval)),
         }

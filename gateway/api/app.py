@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = SqliteStore(settings.database)
+        store = SqliteStore(settings.database, synchronous=settings.sqlite_synchronous)
         await store.open()
         app.state.service = InventoryService(store)
         app.state.orders = OrderService(app.state.service)

@@ -44,11 +44,16 @@ class SqliteStore:
     (SQLite's locks serialise their writes; ``data_version`` tells them about each other's).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         if str(path) == ":memory:" or str(path).startswith("file::memory:"):
             # Each connection would get its own private database.
             raise ValueError("SqliteStore needs a database file, not an in-memory database")
         self.path = Path(path)
+        if synchronous.upper() not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
+        # FULL: a commit is on disk before it is acknowledged (survives power loss). NORMAL
+        # (WAL): survives a killed process, may lose the last commits on power loss; faster.
+        self.synchronous = synchronous.upper()
         #: Number of SQL statements sent so far (instrumentation for tests and benchmarks).
         self.statements = 0
         self._writer: aiosqlite.Connection | None = None
@@ -87,6 +92,7 @@ class SqliteStore:
             await self._run(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await self._run(conn, "PRAGMA foreign_keys = ON")
             await self._run(conn, "PRAGMA journal_mode = WAL")
+            await self._run(conn, f"PRAGMA synchronous = {self.synchronous}")
         except BaseException:
             await conn.close()
             raise
