@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import HTTPException  # what strawberry answers with (a transitive dependency)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -44,6 +45,18 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # Strawberry only turns JSONDecodeError into a 400: a body nested a thousand deep
+        # (RecursionError), a 5000-digit integer (ValueError) or a bare "x" / null / 1 would
+        # otherwise be a 500. Anything but an object (or a batch, refused later) is a 400 too.
+        try:
+            decoded = self.decode_json(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
 
 
 async def _compact_forever(orders: OrderService, interval: float) -> None:

@@ -39,10 +39,19 @@ class GatewaySchema(strawberry.Schema):
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Masks only unexpected errors, keeping the request id the log line carries."""
+    """Masks only unexpected errors, keeping the request id the log line carries; with
+    ``hide_suggestions`` also drops graphql-core's "Did you mean ...?" hints (argument names,
+    enum values), which describe the schema to a client that may not introspect it."""
 
-    def __init__(self) -> None:
+    def __init__(self, hide_suggestions: bool = False) -> None:
         super().__init__(should_mask_error=is_unexpected)
+        self.hide_suggestions = hide_suggestions
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        if not self.hide_suggestions:
+            return processed
+        return [_without_suggestion(error) for error in processed]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         extensions: dict[str, Any] = {"code": "INTERNAL_ERROR"}
@@ -50,3 +59,12 @@ class MaskUnexpectedErrors(MaskErrors):
             extensions[REQUEST_ID] = error.extensions[REQUEST_ID]
         return GraphQLError(self.error_message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path, extensions=extensions)
+
+
+def _without_suggestion(error: GraphQLError) -> GraphQLError:
+    head, found, _ = error.message.partition(" Did you mean")
+    if not found:
+        return error
+    return GraphQLError(head, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, original_error=error.original_error,
+                        extensions=error.extensions)

@@ -117,7 +117,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Callable[[], SchemaExtension]] = [
-        MaskUnexpectedErrors,
+        lambda: MaskUnexpectedErrors(hide_suggestions=settings.production),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
