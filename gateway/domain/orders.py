@@ -208,7 +208,7 @@ def refund(order: Order, wanted: Mapping[str, Decimal],
     shipment first), the unshipped part is released as a +qty reservation."""
     skus = {s.sku: s for s in order.skus}
     deltas: list[ReservationDelta] = []
-    returns: list[ShipmentLine] = []
+    returned: dict[tuple[str | None, str], Decimal] = {}  # per (source, sku), first use first
     quantities = {key: shelf.quantity for key, shelf in shelves.items()}
     for sku, qty in wanted.items():
         entry = skus[sku]
@@ -227,30 +227,49 @@ def refund(order: Order, wanted: Mapping[str, Decimal],
                 break
             back = min(left, line.qty)
             left -= back
-            returns.append(ShipmentLine(line.source_code, sku, -back))
+            key = (line.source_code, sku)
+            returned[key] = returned.get(key, ZERO) + back
             if line.source_code is not None and (line.source_code, sku) in quantities:
                 quantities[line.source_code, sku] += back
         skus[sku] = replace(entry, returned=entry.returned + from_shelf)
+    returns = tuple(ShipmentLine(code, sku, -qty) for (code, sku), qty in returned.items())
     changes = []
-    for key, quantity in quantities.items():
-        shelf = shelves[key]
+    for (code, sku), quantity in quantities.items():
+        shelf = shelves[code, sku]
         if quantity != shelf.quantity:
             threshold = shelf.out_of_stock_at
             back_in = threshold is None or compare(quantity, threshold) > 0
-            changes.append(ShelfChange(key[1], key[0], quantity, shelf.in_stock or back_in))
+            changes.append(ShelfChange(sku, code, quantity, shelf.in_stock or back_in))
     new = replace(order, skus=tuple(skus[s.sku] for s in order.skus),
-                  shipments=order.shipments + tuple(returns))
-    return Plan(new, tuple(deltas), tuple(changes), tuple(returns))
+                  shipments=order.shipments + returns)
+    return Plan(new, tuple(deltas), tuple(changes), returns)
+
+
+@dataclass
+class _Chunk:
+    source_code: str | None
+    qty: Decimal
 
 
 def _net_shipped(order: Order, sku: str) -> list[ShipmentLine]:
-    """Shipments of ``sku`` per source still out (after earlier returns), in shipping order."""
-    net: dict[str | None, Decimal] = {}
-    order_seen: list[str | None] = []
+    """What of ``sku`` is still out, as shipment chunks in shipping order.
+
+    Shipments push a chunk; each earlier return takes back from that source's most recent
+    chunks first, so the chunks left are exactly what a "latest shipment first" return sees.
+    """
+    chunks: list[_Chunk] = []
     for line in order.shipments:
         if line.sku != sku:
             continue
-        if line.source_code not in net:
-            order_seen.append(line.source_code)
-        net[line.source_code] = net.get(line.source_code, ZERO) + line.qty
-    return [ShipmentLine(code, sku, net[code]) for code in order_seen if net[code] > 0]
+        if line.qty > 0:
+            chunks.append(_Chunk(line.source_code, line.qty))
+            continue
+        owed = -line.qty
+        for chunk in reversed(chunks):
+            if owed <= 0:
+                break
+            if chunk.source_code == line.source_code:
+                taken = min(owed, chunk.qty)
+                chunk.qty -= taken
+                owed -= taken
+    return [ShipmentLine(c.source_code, sku, c.qty) for c in chunks if c.qty > 0]

@@ -3,8 +3,10 @@ plain-Decimal model of sources, reservations and orders (SEMANTICS §5, §6, §7
 
 Catalog: one stock ("web" channel) over two sources whose priority order is not their
 alphabetical order; integer SKUs (one with an out-of-stock item that shipping must skip), a
-decimal SKU and an unmanaged SKU; backorders off everywhere (the default). Every order line
-is valid for min/max/increments/decimals, so only stock decides whether an order is accepted.
+decimal SKU, a decimal SKU whose preferred source item refuses decimals (so fractions are
+allowed only while that item is out of stock: §3 aggregates contributing items) and an
+unmanaged SKU; backorders off everywhere (the default). Every order line is valid for
+min/max/increments, so only stock (and, for TAPE, the decimal rule) decides acceptance.
 
 After every step the store must agree with the model: salable quantity and status per SKU,
 source item quantities and statuses, reservation totals, and every order's quantities, status
@@ -56,10 +58,13 @@ INITIAL: dict[tuple[str, str], tuple[Decimal, bool]] = {
     ("north", "CAP"): (D(4), True),
     ("south", "ROPE"): (D("1.5"), True),
     ("north", "ROPE"): (D("2.5"), True),
+    ("south", "TAPE"): (D(2), True),  # is_qty_decimal false on this source item
+    ("north", "TAPE"): (D("1.5"), True),
     ("north", "EBOOK"): (D(0), True),
 }
-MANAGED = {"TEE": True, "CAP": True, "ROPE": True, "EBOOK": False}
-DECIMAL_SKUS = frozenset({"ROPE"})
+MANAGED = {"TEE": True, "CAP": True, "ROPE": True, "TAPE": True, "EBOOK": False}
+DECIMAL_SKUS = frozenset({"ROPE", "TAPE"})  # is_qty_decimal on the product
+NO_DECIMALS = frozenset({("south", "TAPE")})  # is_qty_decimal false on the source item
 SKUS = tuple(MANAGED)
 
 CATALOG: dict[str, Any] = {
@@ -72,11 +77,14 @@ CATALOG: dict[str, Any] = {
         {"sku": "CAP", "name": "Cap"},
         {"sku": "ROPE", "name": "Rope (metres)",
          "config": {"is_qty_decimal": True, "min_sale_qty": 0.5}},
+        {"sku": "TAPE", "name": "Tape (metres)",
+         "config": {"is_qty_decimal": True, "min_sale_qty": 0.5}},
         {"sku": "EBOOK", "name": "E-book", "config": {"manage_stock": False}},
     ],
     "source_items": [
-        {"sku": sku, "source": source, "quantity": str(qty),
-         "status": "in_stock" if in_stock else "out_of_stock"}
+        {"sku": sku, "source": source, "quantity": float(qty),
+         "status": "in_stock" if in_stock else "out_of_stock",
+         "config": {"is_qty_decimal": False} if (source, sku) in NO_DECIMALS else {}}
         for (source, sku), (qty, in_stock) in INITIAL.items()],
 }
 
@@ -118,8 +126,8 @@ class SkuModel:
 class OrderModel:
     request: tuple[RequestedLine, ...]
     skus: dict[str, SkuModel]
-    #: Shipment lines still out, oldest first: [source (None: unmanaged), sku, qty left].
-    shipped_from: list[list[Any]] = field(default_factory=list)
+    #: Quantity shipped and not yet returned per (source (None: unmanaged), sku).
+    out: dict[tuple[str | None, str], Decimal] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -155,10 +163,15 @@ class OrderMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.tmp = tempfile.TemporaryDirectory()
         self.store = SqliteStore(Path(self.tmp.name) / "gateway.sqlite3")
-        self.run(self.store.open())
         self.inventory = InventoryService(self.store)
         self.service = OrderService(self.inventory)
-        assert self.run(self.inventory.import_document(CATALOG, replace=True)) == []
+        try:
+            self.run(self.store.open())
+            problems = self.run(self.inventory.import_document(CATALOG, replace=True))
+            assert problems == [], problems
+        except BaseException:
+            self.teardown()  # aiosqlite's worker threads would keep the process alive
+            raise
         self.qty = {key: qty for key, (qty, _) in INITIAL.items()}
         self.in_stock = {key: in_stock for key, (_, in_stock) in INITIAL.items()}
         self.reserved = dict.fromkeys(SKUS, ZERO)
@@ -184,38 +197,124 @@ class OrderMachine(RuleBasedStateMachine):
     def any_in_stock(self, sku: str) -> bool:
         return any(self.in_stock[key] for key in self.qty if key[1] == sku)
 
+    def decimals_allowed(self, sku: str) -> bool:
+        """§3: every contributing (in-stock) item allows decimals; with none, all assigned."""
+        if sku not in DECIMAL_SKUS:
+            return False
+        items = [key for key in self.qty if key[1] == sku]
+        contributing = [key for key in items if self.in_stock[key]] or items
+        return not any(key in NO_DECIMALS for key in contributing)
+
     def salable(self, sku: str) -> Decimal:
         left = self.physical(sku) + self.reserved[sku]
         return left if self.any_in_stock(sku) and left > 0 else ZERO
 
     # -- rules ------------------------------------------------------------------------------
 
-    @rule(target=orders, lines=LINES)
-    def place(self, lines: list[tuple[str, Decimal]]) -> Any:
-        self.counter += 1
-        order_id = f"O-{self.counter}"
-        request = tuple(RequestedLine(sku, str(qty)) for sku, qty in lines)
+    def accepts(self, lines: list[tuple[str, Decimal]],
+                reserved: dict[str, Decimal]) -> bool:
+        """§6 with lines valid for min/max/increments: accepted iff fractions are allowed
+        where used and every managed SKU's total fits its salable qty."""
         wanted: dict[str, Decimal] = {}
         for sku, qty in lines:
             wanted[sku] = wanted.get(sku, ZERO) + qty
-        salable = {sku: self.salable(sku) for sku in wanted}
-        accept = all(not MANAGED[sku] or qty <= salable[sku] for sku, qty in wanted.items())
-        outcome = self.run(self.service.place_order(order_id, CHANNEL, request))
-        assert outcome.ok is accept, (wanted, salable, outcome.lines, outcome.error)
-        if not accept:
+            if qty != qty.to_integral_value() and not self.decimals_allowed(sku):
+                return False
+        for sku, qty in wanted.items():
+            if not MANAGED[sku]:
+                continue
+            left = self.physical(sku) + reserved[sku]
+            salable = left if self.any_in_stock(sku) and left > 0 else ZERO
+            if qty > salable:
+                return False
+        return True
+
+    def record_placement(self, order_id: str, lines: list[tuple[str, Decimal]],
+                         outcome: OrderOutcome) -> bool:
+        """Check one placement's outcome against the model (already judged) and apply it."""
+        if not outcome.ok:
             codes = {issue.code for line in outcome.lines for issue in line.errors}
             assert codes, outcome
-            assert codes <= {CartIssueCode.INSUFFICIENT_STOCK, CartIssueCode.OUT_OF_STOCK}, codes
+            assert codes <= {CartIssueCode.INSUFFICIENT_STOCK, CartIssueCode.OUT_OF_STOCK,
+                             CartIssueCode.DECIMAL_NOT_ALLOWED}, codes
+            fractional = {sku for sku, qty in lines if qty != qty.to_integral_value()}
+            assert (CartIssueCode.DECIMAL_NOT_ALLOWED in codes) is any(
+                not self.decimals_allowed(sku) for sku in fractional), (codes, lines)
             assert outcome.order is None and not outcome.replayed
-            return multiple()
+            return False
         assert not outcome.replayed and outcome.order is not None
         assert outcome.status == "placed"
-        for sku, qty in wanted.items():
+        wanted: dict[str, Decimal] = {}
+        for sku, qty in lines:
+            wanted[sku] = wanted.get(sku, ZERO) + qty
             if MANAGED[sku]:
                 self.reserved[sku] -= qty
         self.model[order_id] = OrderModel(
-            request, {sku: SkuModel(qty, MANAGED[sku]) for sku, qty in wanted.items()})
-        return order_id
+            tuple(RequestedLine(sku, str(qty)) for sku, qty in lines),
+            {sku: SkuModel(qty, MANAGED[sku]) for sku, qty in wanted.items()})
+        return True
+
+    def new_id(self) -> str:
+        self.counter += 1
+        return f"O-{self.counter}"
+
+    @rule(target=orders, lines=LINES)
+    def place(self, lines: list[tuple[str, Decimal]]) -> Any:
+        order_id = self.new_id()
+        accept = self.accepts(lines, self.reserved)
+        salable = {sku: self.salable(sku) for sku, _ in lines}
+        outcome = self.run(self.service.place_order(
+            order_id, CHANNEL, [RequestedLine(sku, str(qty)) for sku, qty in lines]))
+        assert outcome.ok is accept, (lines, salable, outcome.lines, outcome.error)
+        return order_id if self.record_placement(order_id, lines, outcome) else multiple()
+
+    @rule(target=orders, first=LINES, second=LINES)
+    def place_concurrently(self, first: list[tuple[str, Decimal]],
+                           second: list[tuple[str, Decimal]]) -> Any:
+        """Two placements racing on one event loop behave as if run one after the other."""
+        ids = (self.new_id(), self.new_id())
+        batches = (first, second)
+
+        async def both() -> list[OrderOutcome]:
+            return list(await asyncio.gather(*(
+                self.service.place_order(order_id, CHANNEL,
+                                         [RequestedLine(sku, str(qty)) for sku, qty in lines])
+                for order_id, lines in zip(ids, batches, strict=True))))
+
+        outcomes = self.run(both())
+        serial_orders = []
+        for order in ((0, 1), (1, 0)):
+            reserved = dict(self.reserved)
+            verdicts = [False, False]
+            for index in order:
+                verdicts[index] = self.accepts(batches[index], reserved)
+                if verdicts[index]:
+                    for sku, qty in batches[index]:
+                        if MANAGED[sku]:
+                            reserved[sku] -= qty
+            serial_orders.append(verdicts)
+        assert [o.ok for o in outcomes] in serial_orders, (batches, outcomes, serial_orders)
+        placed = [order_id for order_id, lines, outcome in zip(ids, batches, outcomes, strict=True)
+                  if self.record_placement(order_id, lines, outcome)]
+        return multiple(*placed)
+
+    @rule(key=st.sampled_from(sorted(key for key in INITIAL if MANAGED[key[1]])),
+          data=st.data())
+    def restock(self, key: tuple[str, str], data: st.DataObject) -> None:
+        """A merge import raising a source item's quantity (and putting it in stock)."""
+        source, sku = key
+        added = data.draw(quantities(sku, D(1) if sku not in DECIMAL_SKUS else D("0.1"), D(3)),
+                          label="added")
+        quantity = self.qty[key] + added
+        problems = self.run(self.inventory.import_document({
+            "format": "availability-catalog/1",
+            "source_items": [{"sku": sku, "source": source, "quantity": float(quantity),
+                              "status": "in_stock",  # an upsert: the item config is restated
+                              "config": {"is_qty_decimal": False} if key in NO_DECIMALS
+                              else {}}]}))
+        assert problems == [], problems
+        self.qty[key] = quantity
+        self.in_stock[key] = True
 
     @rule(order_id=orders)
     def replay(self, order_id: str) -> None:
@@ -227,13 +326,44 @@ class OrderMachine(RuleBasedStateMachine):
         assert [(line.sku, line.quantity) for line in outcome.lines] == \
             [(line.sku, D(str(line.quantity))) for line in model.request]
 
-    @rule(order_id=orders)
-    def replay_other_lines(self, order_id: str) -> None:
+    @rule(order_id=orders, data=st.data())
+    def misuse(self, order_id: str, data: st.DataObject) -> None:
+        """Refused requests change nothing (the invariants check that)."""
         model = self.model[order_id]
-        outcome = self.run(self.service.place_order(
-            order_id, CHANNEL, (*model.request, RequestedLine("TEE", "1"))))
-        assert not outcome.ok and outcome.error is not None
-        assert outcome.error.code == "ORDER_ID_CONFLICT"
+        sku = data.draw(st.sampled_from(sorted(model.skus)), label="sku")
+        entry = model.skus[sku]
+        kind = data.draw(st.sampled_from(
+            ["conflict", "unknown", "ship_too_much", "refund_too_much", "not_in_order"]),
+            label="kind")
+        if kind == "conflict":  # same id, other lines
+            outcome = self.run(self.service.place_order(
+                order_id, CHANNEL, [*model.request, RequestedLine("TEE", "1")]))
+            expected = "ORDER_ID_CONFLICT"
+        elif kind == "unknown":
+            operation = data.draw(st.sampled_from(
+                [self.service.cancel_order, self.service.ship_order, self.service.refund_order]),
+                label="operation")
+            outcome = self.run(operation("no-such-order"))
+            assert outcome.status == "not_found"
+            expected = "ORDER_NOT_FOUND"
+        elif kind == "ship_too_much":
+            outcome = self.run(self.service.ship_order(
+                order_id, [RequestedLine(sku, str(entry.open + 1))]))
+            expected = "QTY_EXCEEDS_ORDER"
+        elif kind == "refund_too_much":
+            outcome = self.run(self.service.refund_order(
+                order_id, [RequestedLine(sku, str(entry.refundable + 1))]))
+            expected = "QTY_EXCEEDS_ORDER"
+        else:
+            other = next(name for name in SKUS if name not in model.skus) \
+                if len(model.skus) < len(SKUS) else None
+            if other is None:
+                return
+            outcome = self.run(self.service.ship_order(order_id, [RequestedLine(other, "1")]))
+            expected = "SKU_NOT_IN_ORDER"
+        assert not outcome.ok and outcome.error is not None, outcome
+        assert outcome.error.code == expected, (kind, outcome.error)
+        assert not outcome.shipped
 
     @rule(order_id=orders)
     def cancel(self, order_id: str) -> None:
@@ -247,13 +377,17 @@ class OrderMachine(RuleBasedStateMachine):
             entry.cancelled += released
         assert outcome.status == model.status
 
-    @rule()
-    def cancel_unknown(self) -> None:
-        outcome = self.run(self.service.cancel_order("no-such-order"))
-        assert not outcome.ok and outcome.status == "not_found"
+    def pick(self, data: st.DataObject, preferred: list[str]) -> str:
+        """Mostly an order from ``preferred`` (when there is one), else any order."""
+        if preferred and data.draw(st.integers(0, 4), label="prefer") > 0:
+            return data.draw(st.sampled_from(sorted(preferred)), label="order")
+        return data.draw(st.sampled_from(sorted(self.model)), label="order")
 
-    @rule(order_id=orders, data=st.data())
-    def ship(self, order_id: str, data: st.DataObject) -> None:
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def ship(self, data: st.DataObject) -> None:
+        order_id = self.pick(data, [order_id for order_id, model in self.model.items()
+                                    if any(entry.open > 0 for entry in model.skus.values())])
         model = self.model[order_id]
         open_skus = [sku for sku, entry in model.skus.items() if entry.open > 0]
         lines: list[RequestedLine] | None = None
@@ -303,7 +437,7 @@ class OrderMachine(RuleBasedStateMachine):
                 self.qty[source, sku] -= qty
                 if self.qty[source, sku] <= 0:  # adapted min_qty 0, backorders off
                     self.in_stock[source, sku] = False
-            model.shipped_from.append([source, sku, qty])
+            model.out[source, sku] = model.out.get((source, sku), ZERO) + qty
         for sku, qty in wanted.items():
             model.skus[sku].shipped += qty
             if MANAGED[sku]:
@@ -335,17 +469,12 @@ class OrderMachine(RuleBasedStateMachine):
                     line.qty for line in outcome.shipped
                     if line.sku == sku and line.source_code == source), (source, sku)
 
-    @rule(order_id=orders, data=st.data())
-    def ship_too_much(self, order_id: str, data: st.DataObject) -> None:
-        model = self.model[order_id]
-        sku = data.draw(st.sampled_from(sorted(model.skus)), label="sku")
-        outcome = self.run(self.service.ship_order(
-            order_id, [RequestedLine(sku, str(model.skus[sku].open + 1))]))
-        assert not outcome.ok and outcome.error is not None
-        assert outcome.error.code == "QTY_EXCEEDS_ORDER", outcome.error
-
-    @rule(order_id=orders, data=st.data())
-    def refund(self, order_id: str, data: st.DataObject) -> None:
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def refund(self, data: st.DataObject) -> None:
+        """Mostly orders with shipped quantity out, so that stock goes back to the shelves."""
+        order_id = self.pick(data, [order_id for order_id, model in self.model.items()
+                                    if any(qty > 0 for qty in model.out.values())])
         model = self.model[order_id]
         refundable = [sku for sku, entry in model.skus.items() if entry.refundable > 0]
         lines: list[RequestedLine] | None = None
@@ -364,7 +493,7 @@ class OrderMachine(RuleBasedStateMachine):
             return
         assert outcome.ok, outcome.error
 
-        returns: list[tuple[str | None, str, Decimal]] = []
+        back_per_sku: dict[str, Decimal] = {}
         for sku, qty in wanted.items():
             entry = model.skus[sku]
             from_shelf = min(qty, entry.shipped - entry.returned)
@@ -373,22 +502,21 @@ class OrderMachine(RuleBasedStateMachine):
                 entry.cancelled += unshipped
                 if entry.managed:
                     self.reserved[sku] += unshipped
-            back_left = from_shelf
-            for shipment in reversed(model.shipped_from):  # latest shipment first
-                if back_left <= 0:
-                    break
-                if shipment[1] != sku or shipment[2] <= 0:
-                    continue
-                back = min(back_left, shipment[2])
-                shipment[2] -= back
-                back_left -= back
-                returns.append((shipment[0], sku, -back))
-            assert back_left == 0
+            back_per_sku[sku] = from_shelf
             entry.returned += from_shelf
-        # Returned lines (negative) per source: only sources this order shipped from.
-        assert totals_by(as_tuples(outcome.shipped)) == totals_by(returns), \
-            (outcome.shipped, returns)
-        for source, sku, qty in returns:
+        # What came back (negative lines): exactly the shipped part asked for, only to sources
+        # this order shipped from, never more than it took from each. Which of them comes
+        # first is checked by test_refund_returns_latest_shipment_first.
+        returned = totals_by(as_tuples(outcome.shipped))
+        assert all(qty < 0 for qty in returned.values()), outcome.shipped
+        per_sku: dict[str, Decimal] = {}
+        for (source, sku), qty in returned.items():
+            assert -qty <= model.out.get((source, sku), ZERO), (source, sku, qty, model.out)
+            per_sku[sku] = per_sku.get(sku, ZERO) - qty
+        assert per_sku == {sku: qty for sku, qty in back_per_sku.items() if qty > 0}, \
+            (outcome.shipped, back_per_sku)
+        for (source, sku), qty in returned.items():
+            model.out[source, sku] += qty
             if source is not None:
                 self.qty[source, sku] -= qty
                 self.in_stock[source, sku] = self.in_stock[source, sku] or self.qty[source, sku] > 0
@@ -464,3 +592,26 @@ class OrderMachine(RuleBasedStateMachine):
 OrderMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
                                           deadline=None)
 TestOrders = OrderMachine.TestCase
+
+
+def test_refund_returns_latest_shipment_first() -> None:
+    """orders.refund promises "latest shipment first". Order X ships TEE from south, then
+    north (south emptied), then south again once another order's refund restocked it: the
+    latest unit of X left south, so refunding one unit must put it back on south."""
+    machine = OrderMachine()
+    try:
+        run, service = machine.run, machine.service
+        assert run(service.place_order("A", CHANNEL, [RequestedLine("TEE", "1")])).ok
+        assert run(service.place_order("X", CHANNEL, [RequestedLine("TEE", "3")])).ok
+        shipped = run(service.ship_order("A")).shipped
+        assert totals_by(as_tuples(shipped)) == {("south", "TEE"): 1}
+        shipped = run(service.ship_order("X", [RequestedLine("TEE", "2")])).shipped
+        assert totals_by(as_tuples(shipped)) == {("south", "TEE"): 1, ("north", "TEE"): 1}
+        shipped = run(service.refund_order("A")).shipped
+        assert totals_by(as_tuples(shipped)) == {("south", "TEE"): -1}
+        shipped = run(service.ship_order("X", [RequestedLine("TEE", "1")])).shipped
+        assert totals_by(as_tuples(shipped)) == {("south", "TEE"): 1}
+        returned = run(service.refund_order("X", [RequestedLine("TEE", "1")])).shipped
+        assert totals_by(as_tuples(returned)) == {("south", "TEE"): -1}, returned
+    finally:
+        machine.teardown()
