@@ -137,3 +137,12 @@ def test_cli_import_of_a_broken_file_says_what_is_wrong(tmp_path: Path, shop_db:
                                "products": [{"sku": "A", "config": {"min_qty": "x"}}]}))
     result = run("import", str(bad), "--db", str(shop_db))
     assert result.returncode == 2 and "$.products[0].config.min_qty" in result.stderr
+
+
+def test_demo_catalog_exports_to_the_same_content(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    demo = ROOT / "data" / "demo-catalog.json"
+    assert run("import", str(demo), "--db", str(db), "--quiet").returncode == 0
+    exported = run("export", "--db", str(db))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout == demo.read_text()
