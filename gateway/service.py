@@ -94,12 +94,31 @@ class InventoryService:
             raise ChannelNotFound(channel)
         return topology.stocks[stock_id]
 
+    async def _load(self, channel: str,
+                    skus: Sequence[str]) -> tuple[Topology, StockRecord, SkuData]:
+        """Topology, stock and SKU data in one statement while the topology cache is current.
+
+        The SKU snapshot carries the data version: only when it differs from the cached
+        topology's (another writer changed configuration) is the topology reloaded, and the
+        SKUs re-read if the channel now points at another stock.
+        """
+        topology = self._topology
+        if topology is None or channel not in topology.channels:
+            topology = await self.topology()
+        stock = self.stock_for(channel, topology)
+        data = await self.store.load_skus(skus, stock.id)
+        if data.version != topology.version:
+            topology = await self.topology()
+            fresh = self.stock_for(channel, topology)
+            if fresh.id != stock.id:
+                data = await self.store.load_skus(skus, fresh.id)
+            stock = fresh
+        return topology, stock, data
+
     async def _assess(self, channel: str, skus: Sequence[str],
                       customer_group: str | None) -> dict[str, Availability | None]:
-        topology = await self.topology()
-        stock = self.stock_for(channel, topology)
         unique = list(dict.fromkeys(skus))
-        data = await self.store.load_skus(unique, stock.id) if unique else SkuData({}, {}, {})
+        topology, stock, data = await self._load(channel, unique)
         result: dict[str, Availability | None] = {}
         for sku in unique:
             snapshot = snapshot_for(sku, stock, topology, data)
@@ -135,10 +154,8 @@ class InventoryService:
             if qty <= 0:
                 raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity must be > 0")
             parsed.append((line.sku, qty))
-        topology = await self.topology()
-        stock = self.stock_for(channel, topology)
         skus = list(dict.fromkeys(sku for sku, _ in parsed))
-        data = await self.store.load_skus(skus, stock.id) if skus else SkuData({}, {}, {})
+        topology, stock, data = await self._load(channel, skus)
         sources = [
             SourceInfo(code=s.code, priority=link.priority, enabled=s.enabled,
                        latitude=s.latitude, longitude=s.longitude, country=s.country,

@@ -102,9 +102,10 @@ class SkuData:
 
     ``source_items`` holds every source item of each SKU (on any source), ``reserved`` the
     reservation total of each SKU in the requested stock (absent = 0). SKUs that do not exist
-    are absent from ``products``.
+    are absent from ``products``. ``version`` is the data version seen with them.
     """
 
     products: Mapping[str, ProductRecord]
     source_items: Mapping[str, tuple[SourceItemRecord, ...]]
     reserved: Mapping[str, Decimal]
+    version: int = 0

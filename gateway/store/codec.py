@@ -182,21 +182,28 @@ def global_config_from_rows(rows: Sequence[Sequence[Any]]) -> Config:
     return MappingProxyType(values) if values else EMPTY
 
 
-def sku_data(products: Sequence[Sequence[Any]], items: Sequence[Sequence[Any]],
-             totals: Sequence[Sequence[Any]]) -> SkuData:
-    """SkuData from product, source item and total rows; every product gets an items entry.
-
-    Items and totals of SKUs absent from ``products`` are dropped: when the three statements
-    straddle a commit, a SKU created by it then looks not created yet, never half there.
-    """
-    by_sku = {row[0]: product_from_row(row) for row in products}
-    items_of: dict[str, list[SourceItemRecord]] = {sku: [] for sku in by_sku}
-    for row in items:
-        if row[0] in items_of:
-            items_of[row[0]].append(source_item_from_row(row))
-    return SkuData(products=by_sku,
-                   source_items={sku: tuple(found) for sku, found in items_of.items()},
-                   reserved={sku: load_qty(total) for sku, total in totals if sku in by_sku})
+def sku_snapshot(rows: Sequence[Sequence[Any]]) -> SkuData:
+    """SkuData from the tagged rows of the one-statement SKU snapshot (see schema.SKU_SNAPSHOT):
+    every product gets an items entry (possibly empty); ``version`` is the data version read
+    in the same snapshot."""
+    version = 0
+    products: dict[str, ProductRecord] = {}
+    items_of: dict[str, list[SourceItemRecord]] = {}
+    reserved: dict[str, Decimal] = {}
+    for kind, sku, source, value, status, config in rows:
+        if kind == "i":
+            items_of.setdefault(sku, []).append(
+                source_item_from_row((sku, source, value, status, config)))
+        elif kind == "p":
+            products[sku] = product_from_row((sku, value, config))
+        elif kind == "t":
+            reserved[sku] = load_qty(value)
+        else:
+            version = int(value)
+    return SkuData(products=products,
+                   source_items={sku: tuple(items_of.get(sku, ())) for sku in products},
+                   reserved={sku: qty for sku, qty in reserved.items() if sku in products},
+                   version=version)
 
 
 def catalog(topology: Topology, products: Sequence[Sequence[Any]],

@@ -53,7 +53,8 @@ class Store(Protocol):
         """Global config, sources, stocks (links, channels, overrides) and the data version."""
 
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
-        """Products, their source items and their reservation totals in ``stock_id``."""
+        """Products, their source items, their reservation totals in ``stock_id`` and the data
+        version, from one consistent snapshot."""
 
     async def import_catalog(self, catalog: Catalog, *, replace: bool) -> None:
         """Merge ``catalog`` by key (or start from empty when ``replace``) in one transaction.

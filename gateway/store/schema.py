@@ -197,12 +197,21 @@ SELECT_SOURCE_ITEMS = """SELECT sku, source_code, quantity, status, config FROM 
     ORDER BY sku, source_code"""
 SELECT_RESERVATIONS = "SELECT sku, stock_id, quantity, metadata FROM reservations ORDER BY id"
 
-PRODUCTS_BY_SKU = """SELECT sku, name, config FROM products
-    WHERE sku IN (SELECT value FROM json_each(?))"""
-SOURCE_ITEMS_BY_SKU = """SELECT sku, source_code, quantity, status, config FROM source_items
-    WHERE sku IN (SELECT value FROM json_each(?)) ORDER BY sku, source_code"""
-TOTALS_BY_SKU = """SELECT sku, total FROM reservation_totals
-    WHERE stock_id = ? AND sku IN (SELECT value FROM json_each(?))"""
+# Everything a storefront request reads, in ONE statement (one thread hop, one snapshot): the
+# data version, then products, source items and the reservation totals of the requested stock,
+# tagged by kind. ?1 is the JSON array of SKUs, ?2 the stock id.
+SKU_SNAPSHOT = """
+    SELECT 'v', NULL, NULL, data_version, NULL, NULL FROM meta WHERE id = 1
+    UNION ALL
+    SELECT 'p', sku, NULL, name, NULL, config FROM products
+        WHERE sku IN (SELECT value FROM json_each(?1))
+    UNION ALL
+    SELECT 'i', sku, source_code, quantity, status, config FROM source_items
+        WHERE sku IN (SELECT value FROM json_each(?1))
+    UNION ALL
+    SELECT 't', sku, NULL, total, NULL, NULL FROM reservation_totals
+        WHERE stock_id = ?2 AND sku IN (SELECT value FROM json_each(?1))
+    ORDER BY 1, 2, 3"""
 KNOWN_SKUS = "SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?))"
 SELECT_SOURCE_CODES = "SELECT code FROM sources"
 

@@ -30,7 +30,7 @@ from gateway.domain.records import (
 from gateway.store import codec
 from gateway.store import schema as sql
 from gateway.store.order_codec import order_from_row
-from gateway.store.sqlite_orders import SqliteTransaction, compact
+from gateway.store.sqlite_orders import SqliteTransaction, compact, read_skus
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -160,17 +160,11 @@ class SqliteStore:
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
         """Products, all their source items (any source) and reservation totals in ``stock_id``.
 
-        Exactly 3 statements whatever ``len(skus)`` (the SKU list is one JSON array parameter).
-        Unknown SKUs are absent from every mapping; every known SKU has an entry in
-        ``source_items`` (possibly empty). Only committed data is seen, but the 3 statements
-        share no snapshot: checks that must be exact belong in a write transaction.
+        ONE statement whatever ``len(skus)`` (the SKU list is one JSON array parameter), so
+        one consistent snapshot that also carries the data version. Unknown SKUs are absent
+        from every mapping; every known SKU has an entry in ``source_items`` (possibly empty).
         """
-        conn = self._open(self._reader)
-        keys = codec.json_list(dict.fromkeys(skus))
-        product_rows = await self._run(conn, sql.PRODUCTS_BY_SKU, (keys,))
-        item_rows = await self._run(conn, sql.SOURCE_ITEMS_BY_SKU, (keys,))
-        total_rows = await self._run(conn, sql.TOTALS_BY_SKU, (stock_id, keys))
-        return codec.sku_data(product_rows, item_rows, total_rows)
+        return await read_skus(self._open(self._reader), self._run, skus, stock_id)
 
     async def known_source_codes(self) -> set[str]:
         """Codes of every stored source."""

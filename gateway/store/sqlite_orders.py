@@ -43,11 +43,7 @@ class SqliteTransaction:
         return await self._read_topology(self._conn)
 
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
-        keys = codec.json_list(dict.fromkeys(skus))
-        products = await self._run(self._conn, sql.PRODUCTS_BY_SKU, (keys,))
-        items = await self._run(self._conn, sql.SOURCE_ITEMS_BY_SKU, (keys,))
-        totals = await self._run(self._conn, sql.TOTALS_BY_SKU, (stock_id, keys))
-        return codec.sku_data(products, items, totals)
+        return await read_skus(self._conn, self._run, skus, stock_id)
 
     async def get_order(self, order_id: str) -> Order | None:
         rows = await self._run(self._conn, sql.SELECT_ORDER, (order_id,))
@@ -71,6 +67,13 @@ class SqliteTransaction:
         await self._many(self._conn, sql.UPDATE_SOURCE_ITEM_QTY, [
             (codec.dump_qty(c.quantity), codec.IN_STOCK if c.in_stock else codec.OUT_OF_STOCK,
              c.sku, c.source_code) for c in changes])
+
+
+async def read_skus(conn: aiosqlite.Connection, run: Run, skus: Sequence[str],
+                    stock_id: int) -> SkuData:
+    """Products, source items, reservation totals and the data version in one statement."""
+    rows = await run(conn, sql.SKU_SNAPSHOT, (codec.json_list(dict.fromkeys(skus)), stock_id))
+    return codec.sku_snapshot(rows)
 
 
 async def compact(conn: aiosqlite.Connection, run: Run) -> int:
