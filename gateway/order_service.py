@@ -23,7 +23,7 @@ from gateway.domain.orders import Order, OrderSku, PlacedLine, Shelf, ShipmentLi
 from gateway.domain.quantity import ZERO, QuantityError, format_qty, parse_quantity
 from gateway.domain.records import ReservationRecord, SkuData, StockRecord, Topology
 from gateway.domain.sourcing import Algorithm, Destination, SourceInfo, StockOnShelf, select_sources
-from gateway.service import InventoryService, snapshot_for
+from gateway.service import InventoryService
 from gateway.store.protocol import Transaction
 
 MAX_ORDER_ID = 64
@@ -163,15 +163,8 @@ class OrderService:
                                              "lines; use a new orderId."))
                 return OrderOutcome(order_id, True, existing, _replayed_lines(existing),
                                     replayed=True)
-            topology = await self._topology(tx)
-            stock = self.inventory.stock_for(channel, topology)
-            skus = list(dict.fromkeys(line.sku for line in lines))
-            data = await tx.load_skus(skus, stock.id)
-            assessed = {}
-            for sku in skus:
-                snapshot = snapshot_for(sku, stock, topology, data)
-                assessed[sku] = self.inventory.settings_cache.assess(
-                    snapshot, topology.version, customer_group) if snapshot else None
+            stock, assessed = await self.inventory.assess_skus(
+                channel, [line.sku for line in lines], customer_group, reader=tx)
             results = check_cart(lines, assessed)
             if not all(result.ok for result in results):
                 return OrderOutcome(order_id, False, lines=results)

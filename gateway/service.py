@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from gateway.catalog import CatalogProblem, KnownEntities, dump_catalog, parse_catalog
 from gateway.domain.availability import Availability
@@ -30,6 +31,13 @@ from gateway.domain.sourcing import (
 )
 from gateway.settings_cache import SettingsCache
 from gateway.store.protocol import Store
+
+
+class SkuReader(Protocol):
+    """What :meth:`InventoryService.load` reads through: the store or an open transaction."""
+
+    async def load_topology(self) -> Topology: ...
+    async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData: ...
 
 
 class ChannelNotFound(DomainError):
@@ -94,37 +102,41 @@ class InventoryService:
             raise ChannelNotFound(channel)
         return topology.stocks[stock_id]
 
-    async def _load(self, channel: str,
-                    skus: Sequence[str]) -> tuple[Topology, StockRecord, SkuData]:
+    async def load(self, channel: str, skus: Sequence[str], reader: SkuReader | None = None
+                   ) -> tuple[Topology, StockRecord, SkuData]:
         """Topology, stock and SKU data in one statement while the topology cache is current.
 
         The SKU snapshot carries the data version: only when it differs from the cached
         topology's (another writer changed configuration) is the topology reloaded, and the
-        SKUs re-read if the channel now points at another stock.
+        SKUs re-read if the channel now points at another stock. ``reader`` is an open
+        transaction to read through (its topology is then read inside it, not cached).
         """
         topology = self._topology
         if topology is None or channel not in topology.channels:
-            topology = await self.topology()
+            topology = await (reader.load_topology() if reader else self.topology())
         stock = self.stock_for(channel, topology)
-        data = await self.store.load_skus(skus, stock.id)
+        source: SkuReader = reader or self.store
+        data = await source.load_skus(skus, stock.id)
         if data.version != topology.version:
-            topology = await self.topology()
+            topology = await (reader.load_topology() if reader else self.topology())
             fresh = self.stock_for(channel, topology)
             if fresh.id != stock.id:
-                data = await self.store.load_skus(skus, fresh.id)
+                data = await source.load_skus(skus, fresh.id)
             stock = fresh
         return topology, stock, data
 
-    async def _assess(self, channel: str, skus: Sequence[str],
-                      customer_group: str | None) -> dict[str, Availability | None]:
+    async def assess_skus(self, channel: str, skus: Sequence[str], customer_group: str | None,
+                          reader: SkuReader | None = None
+                          ) -> tuple[StockRecord, dict[str, Availability | None]]:
+        """Availability of each distinct SKU (None when unknown) in the channel's stock."""
         unique = list(dict.fromkeys(skus))
-        topology, stock, data = await self._load(channel, unique)
+        topology, stock, data = await self.load(channel, unique, reader)
         result: dict[str, Availability | None] = {}
         for sku in unique:
             snapshot = snapshot_for(sku, stock, topology, data)
             result[sku] = (self.settings_cache.assess(snapshot, topology.version, customer_group)
                            if snapshot is not None else None)
-        return result
+        return stock, result
 
     async def availability(self, channel: str, skus: Sequence[str],
                            customer_group: str | None = None) -> list[Availability | None]:
@@ -132,13 +144,14 @@ class InventoryService:
 
         Raises ChannelNotFound. Costs one version check plus one bulk load.
         """
-        assessed = await self._assess(channel, skus, customer_group)
+        _, assessed = await self.assess_skus(channel, skus, customer_group)
         return [assessed[sku] for sku in skus]
 
     async def validate_cart(self, channel: str, lines: Sequence[RequestedLine],
                             customer_group: str | None = None) -> CartValidation:
         """The same check order placement uses (SEMANTICS §6); no side effects."""
-        assessed = await self._assess(channel, [line.sku for line in lines], customer_group)
+        _, assessed = await self.assess_skus(channel, [line.sku for line in lines],
+                                             customer_group)
         return CartValidation(check_cart(lines, assessed))
 
     async def source_selection(self, channel: str, lines: Sequence[RequestedLine],
@@ -155,7 +168,7 @@ class InventoryService:
                 raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity must be > 0")
             parsed.append((line.sku, qty))
         skus = list(dict.fromkeys(sku for sku, _ in parsed))
-        topology, stock, data = await self._load(channel, skus)
+        topology, stock, data = await self.load(channel, skus)
         sources = [
             SourceInfo(code=s.code, priority=link.priority, enabled=s.enabled,
                        latitude=s.latitude, longitude=s.longitude, country=s.country,
