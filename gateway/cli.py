@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from gateway.catalog_io import CatalogFileError, read_catalog_file
+    from gateway.catalog.io import CatalogFileError, read_catalog_file
     from gateway.service import InventoryService
 
     try:
@@ -86,7 +86,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from gateway.catalog_io import write_catalog_file
+    from gateway.catalog.io import write_catalog_file
     from gateway.service import InventoryService
 
     async def work(service: object) -> dict[str, object]:

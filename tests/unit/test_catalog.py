@@ -21,7 +21,7 @@ from gateway.catalog import (
     dump_catalog,
     parse_catalog,
 )
-from gateway.catalog_io import (
+from gateway.catalog.io import (
     CatalogFileError,
     decode_catalog_bytes,
     encode_catalog,
@@ -683,7 +683,7 @@ def test_valid_random_catalogs_round_trip(data: st.DataObject) -> None:
 
 def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    import gateway.catalog_io as catalog_io
+    import gateway.catalog.io as catalog_io
 
     target = tmp_path / "big.json"
     write_catalog_file(target, demo())
