@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from gateway.catalog.fields import COUNTRY, FieldReader
 from gateway.catalog.problems import (
@@ -31,17 +32,21 @@ from gateway.domain.records import (
 
 _TOP = {"format": True, "config": False, "sources": False, "stocks": False, "products": False,
         "source_items": False, "reservations": False}
-_SOURCE = {"code": True, "name": True, "enabled": False, "latitude": False, "longitude": False,
+_SOURCE = {"code": True, "name": False, "enabled": False, "latitude": False, "longitude": False,
            "country": False, "postcode": False}
-_STOCK = {"id": True, "name": True, "channels": False, "sources": False, "config": False}
+_STOCK = {"id": True, "name": False, "channels": False, "sources": False, "config": False}
 _LINK = {"code": True, "priority": True}
 _PRODUCT = {"sku": True, "name": False, "config": False}
-_ITEM = {"sku": True, "source": True, "quantity": True, "status": True, "config": False}
+_ITEM = {"sku": True, "source": True, "quantity": True, "status": False, "config": False}
 _RESERVATION = {"sku": True, "stock": True, "quantity": True, "metadata": False}
 
 
 class _Parser(FieldReader):
     """The entities of the format, each checked field by field."""
+
+    def __init__(self, known: KnownEntities) -> None:
+        super().__init__(known)
+        self.implicit: dict[str, ProductRecord] = {}  # products created by their stock
 
     def source(self, raw: object, path: str) -> SourceRecord | None:
         start = len(self.problems)
@@ -61,9 +66,10 @@ class _Parser(FieldReader):
             self.add(child_path(path, "country"),
                      "must be a two-letter ISO 3166-1 country code in capitals, such as FR")
         postcode = self.text(f, path, "postcode", max_len=MAX_POSTCODE)
-        if len(self.problems) > start or code is None or name is None:
+        if len(self.problems) > start or code is None:
             return None
-        return SourceRecord(code, name, True if enabled is None else enabled, latitude,
+        # A missing display name is not worth refusing a file over: the code stands in.
+        return SourceRecord(code, name or code, True if enabled is None else enabled, latitude,
                             longitude, country, postcode)
 
     def stock(self, raw: object, path: str) -> StockRecord | None:
@@ -103,9 +109,10 @@ class _Parser(FieldReader):
                     if link is not None:
                         links.append(link)
         config = self.config(f, path, Level.STOCK)
-        if len(self.problems) > start or stock_id is None or name is None:
+        if len(self.problems) > start or stock_id is None:
             return None
-        return StockRecord(stock_id, name, tuple(channels), tuple(links), config or EMPTY)
+        return StockRecord(stock_id, name or f"Stock {stock_id}", tuple(channels), tuple(links),
+                           config or EMPTY)
 
     def link(self, raw: object, path: str, linked: dict[str, str]) -> LinkRecord | None:
         start = len(self.problems)
@@ -143,7 +150,10 @@ class _Parser(FieldReader):
         if f is None:
             return None
         sku = self.code(f, path, "sku")
-        self.refer(sku, self.skus, self.known.skus, child_path(path, "sku"), "sku")
+        if sku is not None and sku not in self.skus and sku not in self.known.skus:
+            # Stock for a SKU the catalog does not know yet creates the product with no
+            # settings of its own (every option "Use Config Settings"): MSI keys stock by SKU.
+            self.implicit.setdefault(sku, ProductRecord(sku, "", EMPTY))
         source = self.code(f, path, "source")
         self.refer(source, self.sources, self.known.sources, child_path(path, "source"), "source")
         if sku is not None and source is not None:
@@ -156,7 +166,8 @@ class _Parser(FieldReader):
         config = self.config(f, path, Level.SOURCE_ITEM)
         if len(self.problems) > start or sku is None or source is None or quantity is None:
             return None
-        return SourceItemRecord(sku, source, quantity, status == IN_STOCK, config or EMPTY)
+        # No status means in stock: what a merchant sending a quantity expects.
+        return SourceItemRecord(sku, source, quantity, status != OUT_OF_STOCK, config or EMPTY)
 
     def reservation(self, raw: object, path: str) -> ReservationRecord | None:
         start = len(self.problems)
@@ -164,7 +175,8 @@ class _Parser(FieldReader):
         if f is None:
             return None
         sku = self.code(f, path, "sku")
-        self.refer(sku, self.skus, self.known.skus, child_path(path, "sku"), "sku")
+        if sku not in self.implicit:
+            self.refer(sku, self.skus, self.known.skus, child_path(path, "sku"), "sku")
         stock = self.positive_int(f, path, "stock")
         self.refer(stock, self.stocks, self.known.stocks, child_path(path, "stock"), "stock")
         quantity = self.quantity(f, path, "quantity", non_zero=True)
@@ -217,6 +229,8 @@ def parse_catalog(document: object, known: KnownEntities | None = None,
     )
     if parser.problems:
         return None, parser.problems
+    if parser.implicit:
+        catalog = replace(catalog, products=catalog.products + tuple(parser.implicit.values()))
     return catalog, []
 
 

@@ -100,8 +100,7 @@ BROKEN: list[tuple[str, tuple[str | int, ...], object, list[str]]] = [
     ("unknown top-level key", ("version",), 1, ["$.version"]),
     ("key needing quotes", ("a b",), 1, ['$["a b"]']),
     ("section not an array", ("reservations",), {"sku": "A"}, ["$.reservations"]),
-    ("undefined product cascades", ("products",), {"sku": "A"},
-     ["$.products", "$.source_items[0].sku", "$.reservations[0].sku"]),
+    ("undefined product: stock creates it", ("products",), {"sku": "A"}, ["$.products"]),
     ("config not an object", ("config",), [], ["$.config"]),
     # global config through the option registry
     ("unknown option", ("config", "colour"), "red", ["$.config.colour"]),
@@ -120,7 +119,6 @@ BROKEN: list[tuple[str, tuple[str | int, ...], object, list[str]]] = [
     # sources
     ("source not an object", ("sources", 1), "s2", ["$.sources[1]"]),
     ("unknown source key", ("sources", 0, "colour"), "red", ["$.sources[0].colour"]),
-    ("source name missing", ("sources", 0, "name"), DELETE, ["$.sources[0].name"]),
     ("source name blank", ("sources", 0, "name"), "  ", ["$.sources[0].name"]),
     ("source code empty", ("sources", 1), {"code": "", "name": "x"}, ["$.sources[1].code"]),
     ("source code padded", ("sources", 1), {"code": "s2 ", "name": "x"}, ["$.sources[1].code"]),
@@ -149,7 +147,6 @@ BROKEN: list[tuple[str, tuple[str | int, ...], object, list[str]]] = [
     ("stock id string", ("stocks", 1), {"id": "2", "name": "B"}, ["$.stocks[1].id"]),
     ("stock id beyond Int", ("stocks", 1), {"id": 2**31, "name": "B"}, ["$.stocks[1].id"]),
     ("duplicate stock", ("stocks", 1), {"id": 1, "name": "B"}, ["$.stocks[1].id"]),
-    ("stock name missing", ("stocks", 1), {"id": 2}, ["$.stocks[1].name"]),
     ("channel in two stocks", ("stocks", 1), {"id": 2, "name": "B", "channels": ["web"]},
      ["$.stocks[1].channels[0]"]),
     ("channel twice in a stock", ("stocks", 0, "channels"), ["web", "web"],
@@ -194,8 +191,6 @@ BROKEN: list[tuple[str, tuple[str | int, ...], object, list[str]]] = [
     ("quantity missing", ("source_items", 0, "quantity"), DELETE,
      ["$.source_items[0].quantity"]),
     ("bad status", ("source_items", 0, "status"), "available", ["$.source_items[0].status"]),
-    ("status missing", ("source_items", 0, "status"), DELETE, ["$.source_items[0].status"]),
-    ("item for unknown sku", ("source_items", 0, "sku"), "B", ["$.source_items[0].sku"]),
     ("item on unknown source", ("source_items", 0, "source"), "s9",
      ["$.source_items[0].source"]),
     ("duplicate source item", ("source_items", 1),
@@ -268,7 +263,6 @@ def test_every_problem_is_reported_at_once_in_document_order() -> None:
         "$.source_items[0].quantity",
         "$.source_items[0].status",
         "$.source_items[1].colour",
-        "$.source_items[1].sku",
         "$.reservations[0].stock",
         "$.reservations[0].quantity",
         "$.reservations[0].metadata.n",
@@ -280,7 +274,7 @@ def test_problem_messages_are_readable() -> None:
     assert problems == [CatalogProblem(
         "$.sources[1].code", "duplicate source code 's1' (first defined at $.sources[0].code)")]
     assert str(problems[0]).startswith("$.sources[1].code: duplicate")
-    _, problems = parse_catalog(changed(("source_items", 0, "sku"), "B"))
+    _, problems = parse_catalog(changed(("reservations", 0, "sku"), "B"))
     assert "unknown sku 'B'" in problems[0].message
 
 
@@ -365,8 +359,9 @@ def test_references_to_known_entities_are_accepted() -> None:
 
 
 def test_references_without_known_entities_are_refused() -> None:
-    expected = ["$.stocks[0].sources[0].code", "$.source_items[0].sku",
-                "$.source_items[0].source", "$.reservations[0].sku", "$.reservations[0].stock"]
+    # OLD is not refused: its stock creates it (see the implicit-product test below).
+    expected = ["$.stocks[0].sources[0].code", "$.source_items[0].source",
+                "$.reservations[0].stock"]
     assert paths(referencing_document()) == expected
     assert paths(referencing_document(), KnownEntities()) == expected
     partly = KnownEntities(skus=frozenset({"OLD"}), stocks=frozenset({2}))
@@ -692,3 +687,27 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     assert read_catalog_file(target, progress=True) == demo()
     assert capsys.readouterr().out == ""
+
+
+def test_optional_names_and_status_take_merchant_defaults() -> None:
+    doc = changed(("sources", 0, "name"), DELETE)
+    doc["stocks"].append({"id": 2})
+    del doc["source_items"][0]["status"]
+    catalog, problems = parse_catalog(doc)
+    assert problems == [] and catalog is not None
+    assert catalog.sources[0].name == catalog.sources[0].code
+    assert catalog.stocks[-1].name == "Stock 2"
+    assert catalog.source_items[0].in_stock is True
+
+
+def test_stock_for_an_unknown_sku_creates_the_product_with_no_settings() -> None:
+    document = {"format": FORMAT, "sources": [{"code": "s1"}],
+                "source_items": [{"sku": "NEW", "source": "s1", "quantity": 2}],
+                "reservations": [{"sku": "NEW", "stock": 1, "quantity": -1}],
+                "stocks": [{"id": 1}]}
+    catalog, problems = parse_catalog(document)
+    assert problems == [] and catalog is not None
+    assert catalog.products == (ProductRecord("NEW", "", {}),)
+    # a SKU already stored is not re-created (its settings stay as they are)
+    catalog, _ = parse_catalog(document, KnownEntities(skus=frozenset({"NEW"})))
+    assert catalog is not None and catalog.products == ()
