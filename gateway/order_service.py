@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from gateway.domain import orders
-from gateway.domain.cart import Issue, LineResult, RequestedLine, check_cart
+from gateway.domain.cart import Issue, LineResult, RequestedLine, check_cart, parse_lines
 from gateway.domain.errors import SHIPMENT_SHORTFALL, CartIssueCode, DomainError, message
 from gateway.domain.inheritance import Setting, adapt_min_qty, resolve_chain, resolve_source_item
 from gateway.domain.model import ConfigChain, SourceItemState
 from gateway.domain.options import Backorders
 from gateway.domain.orders import Order, OrderSku, PlacedLine, Shelf, ShipmentLine
-from gateway.domain.quantity import ZERO, QuantityError, format_qty, parse_quantity
+from gateway.domain.quantity import ZERO, format_qty
 from gateway.domain.records import ReservationRecord, SkuData, StockRecord, Topology
-from gateway.domain.sourcing import Algorithm, Destination, SourceInfo, StockOnShelf, select_sources
-from gateway.service import InventoryService
+from gateway.domain.sourcing import Algorithm, Destination, select_sources
+from gateway.service import InventoryService, selection_inputs
 from gateway.store.protocol import Transaction
 
 MAX_ORDER_ID = 64
@@ -62,21 +62,6 @@ class LowStockRow:
 class OrderView:
     order: Order
     reservations: tuple[ReservationRecord, ...] = field(default=())
-
-
-def _qty_lines(lines: Sequence[RequestedLine] | None) -> list[tuple[str, Decimal]] | None:
-    if lines is None:
-        return None
-    parsed = []
-    for index, line in enumerate(lines):
-        try:
-            qty = parse_quantity(line.quantity, allow_negative=False)
-        except QuantityError as exc:
-            raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity {exc}") from None
-        if qty <= 0:
-            raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity must be > 0")
-        parsed.append((line.sku, qty))
-    return parsed
 
 
 def _request_key(channel: str, group: str | None, lines: Sequence[RequestedLine]) -> str:
@@ -191,28 +176,35 @@ class OrderService:
             return OrderOutcome(order_id, False, error=exc)
         return OrderOutcome(order_id, True, plan.order)
 
+    async def _prepare(self, tx: Transaction, order_id: str,
+                       lines: Sequence[RequestedLine] | None, limit: str,
+                       nothing: tuple[str, str]
+                       ) -> tuple[Order, dict[str, Decimal], Topology, StockRecord, SkuData]:
+        """The order, what is asked of it (all of ``limit`` by default), and its stock data."""
+        order = await self._existing(tx, order_id)
+        wanted = orders.requested(order, parse_lines(lines) if lines is not None else None,
+                                  limit)
+        if not wanted:
+            raise DomainError(nothing[0], f"Order {order_id} has nothing {nothing[1]}.")
+        topology = await self._topology(tx)
+        stock = topology.stocks[order.stock_id]
+        return order, wanted, topology, stock, await tx.load_skus(list(wanted), stock.id)
+
+    async def _apply(self, tx: Transaction, plan: orders.Plan) -> None:
+        await tx.save_order(plan.order, new=False)
+        await tx.append_reservations(plan.order, plan.reservations)
+        await tx.update_source_items(plan.shelves)
+
     async def ship_order(self, order_id: str, lines: Sequence[RequestedLine] | None = None,
                          algorithm: Algorithm = Algorithm.PRIORITY,
                          destination: Destination | None = None) -> OrderOutcome:
         """Ship ``lines`` (default: everything open) from the selected sources, atomically."""
         try:
-            wanted_lines = _qty_lines(lines)
             async with self.store.transaction() as tx:
-                order = await self._existing(tx, order_id)
-                wanted = orders.requested(order, wanted_lines, "open")
-                if not wanted:
-                    raise DomainError("NOTHING_TO_SHIP", f"Order {order_id} has nothing open "
-                                                         "to ship.")
-                topology = await self._topology(tx)
-                stock = topology.stocks[order.stock_id]
-                data = await tx.load_skus(list(wanted), stock.id)
+                order, wanted, topology, stock, data = await self._prepare(
+                    tx, order_id, lines, "open", ("NOTHING_TO_SHIP", "open to ship"))
                 managed = [(sku, qty) for sku, qty in wanted.items() if order.sku(sku).managed]
-                sources = [SourceInfo(s.code, link.priority, s.enabled, s.latitude, s.longitude,
-                                      s.country, s.postcode)
-                           for link in stock.sources
-                           if (s := topology.sources.get(link.source_code))]
-                on_shelf = {(i.source, i.sku): StockOnShelf(i.quantity, i.in_stock)
-                            for sku, _ in managed for i in data.source_items.get(sku, ())}
+                sources, on_shelf = selection_inputs(stock, topology, data)
                 selection = select_sources(managed, sources, on_shelf, algorithm, destination)
                 if not selection.shippable:
                     raise DomainError("SHIPMENT_SHORTFALL", SHIPMENT_SHORTFALL)
@@ -221,9 +213,7 @@ class OrderService:
                 deductions += [ShipmentLine(None, sku, qty) for sku, qty in wanted.items()
                                if not order.sku(sku).managed]
                 plan = orders.ship(order, deductions, _shelves(stock, topology, data))
-                await tx.save_order(plan.order, new=False)
-                await tx.append_reservations(plan.order, plan.reservations)
-                await tx.update_source_items(plan.shelves)
+                await self._apply(tx, plan)
         except DomainError as exc:
             return OrderOutcome(order_id, False, error=exc)
         return OrderOutcome(order_id, True, plan.order, shipped=plan.shipped)
@@ -233,20 +223,11 @@ class OrderService:
         """Take back ``lines`` (default: everything): shipped quantity returns to its sources,
         the unshipped part is released."""
         try:
-            wanted_lines = _qty_lines(lines)
             async with self.store.transaction() as tx:
-                order = await self._existing(tx, order_id)
-                wanted = orders.requested(order, wanted_lines, "refundable")
-                if not wanted:
-                    raise DomainError("NOTHING_TO_REFUND", f"Order {order_id} has nothing "
-                                                           "left to refund.")
-                topology = await self._topology(tx)
-                stock = topology.stocks[order.stock_id]
-                data = await tx.load_skus(list(wanted), stock.id)
+                order, wanted, topology, stock, data = await self._prepare(
+                    tx, order_id, lines, "refundable", ("NOTHING_TO_REFUND", "left to refund"))
                 plan = orders.refund(order, wanted, _shelves(stock, topology, data))
-                await tx.save_order(plan.order, new=False)
-                await tx.append_reservations(plan.order, plan.reservations)
-                await tx.update_source_items(plan.shelves)
+                await self._apply(tx, plan)
         except DomainError as exc:
             return OrderOutcome(order_id, False, error=exc)
         return OrderOutcome(order_id, True, plan.order, shipped=plan.shipped)

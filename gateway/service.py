@@ -16,10 +16,9 @@ from typing import Protocol
 
 from gateway.catalog import CatalogProblem, KnownEntities, dump_catalog, parse_catalog
 from gateway.domain.availability import Availability
-from gateway.domain.cart import LineResult, RequestedLine, check_cart
+from gateway.domain.cart import LineResult, RequestedLine, check_cart, parse_lines
 from gateway.domain.errors import DomainError
 from gateway.domain.model import ConfigChain, SourceItemState, StockSnapshot
-from gateway.domain.quantity import QuantityError, parse_quantity
 from gateway.domain.records import SkuData, StockRecord, Topology
 from gateway.domain.sourcing import (
     Algorithm,
@@ -70,6 +69,18 @@ def snapshot_for(sku: str, stock: StockRecord, topology: Topology,
         for item in data.source_items.get(sku, ()))
     chain = ConfigChain(product.config, stock.config, topology.global_config)
     return StockSnapshot(sku, stock.id, items, data.reserved.get(sku, Decimal(0)), chain)
+
+
+def selection_inputs(stock: StockRecord, topology: Topology, data: SkuData
+                     ) -> tuple[list[SourceInfo], dict[tuple[str, str], StockOnShelf]]:
+    """The stock's linked sources and the loaded SKUs' items, as source selection takes them."""
+    sources = [SourceInfo(code=s.code, priority=link.priority, enabled=s.enabled,
+                          latitude=s.latitude, longitude=s.longitude, country=s.country,
+                          postcode=s.postcode)
+               for link in stock.sources if (s := topology.sources.get(link.source_code))]
+    shelves = {(item.source, item.sku): StockOnShelf(item.quantity, item.in_stock)
+               for items in data.source_items.values() for item in items}
+    return sources, shelves
 
 
 class InventoryService:
@@ -158,24 +169,10 @@ class InventoryService:
                                algorithm: Algorithm = Algorithm.PRIORITY,
                                destination: Destination | None = None) -> Selection:
         """Which sources would ship ``lines`` (SEMANTICS §9). Raises DomainError on bad input."""
-        parsed: list[tuple[str, Decimal]] = []
-        for index, line in enumerate(lines):
-            try:
-                qty = parse_quantity(line.quantity, allow_negative=False)
-            except QuantityError as exc:
-                raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity {exc}") from None
-            if qty <= 0:
-                raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity must be > 0")
-            parsed.append((line.sku, qty))
+        parsed = parse_lines(lines)
         skus = list(dict.fromkeys(sku for sku, _ in parsed))
         topology, stock, data = await self.load(channel, skus)
-        sources = [
-            SourceInfo(code=s.code, priority=link.priority, enabled=s.enabled,
-                       latitude=s.latitude, longitude=s.longitude, country=s.country,
-                       postcode=s.postcode)
-            for link in stock.sources if (s := topology.sources.get(link.source_code))]
-        shelves = {(item.source, item.sku): StockOnShelf(item.quantity, item.in_stock)
-                   for sku in skus for item in data.source_items.get(sku, ())}
+        sources, shelves = selection_inputs(stock, topology, data)
         return select_sources(parsed, sources, shelves, algorithm, destination)
 
     async def import_document(self, document: object, *,

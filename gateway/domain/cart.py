@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from gateway.domain.availability import Availability
-from gateway.domain.errors import CartIssueCode, message
+from gateway.domain.errors import CartIssueCode, DomainError, message
 from gateway.domain.inheritance import EffectiveSettings
 from gateway.domain.options import Backorders, Level
 from gateway.domain.quantity import (
@@ -56,6 +56,21 @@ class LineResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def parse_lines(lines: Sequence[RequestedLine]) -> list[tuple[str, Decimal]]:
+    """(sku, quantity) per line for operations that refuse a bad line as a whole (shipping,
+    refunds, source selection); raises DomainError INVALID_QUANTITY naming the line."""
+    parsed = []
+    for index, line in enumerate(lines):
+        try:
+            qty = parse_quantity(line.quantity, allow_negative=False)
+        except QuantityError as exc:
+            raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity {exc}") from None
+        if qty <= 0:
+            raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity must be > 0")
+        parsed.append((line.sku, qty))
+    return parsed
 
 
 def _issue(code: CartIssueCode, settings: EffectiveSettings | None, setting: str | None,
