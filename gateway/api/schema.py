@@ -23,6 +23,7 @@ from strawberry.types import Info
 from gateway.api.admin_schema import AdminMutation, AdminQuery
 from gateway.api.context import BACK_OFFICE, Context
 from gateway.api.errors import GatewaySchema, MaskUnexpectedErrors
+from gateway.api.fast_path import FastPathExecutionContext
 from gateway.api.limits import check_count, check_skus, requested_lines
 from gateway.api.order_schema import OrderMutation, OrderQuery
 from gateway.api.types import (
@@ -125,4 +126,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     return GatewaySchema(
         query=Query, mutation=Mutation, extensions=extensions,
+        execution_context_class=FastPathExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=settings.production))
