@@ -13,7 +13,7 @@ from gateway.domain.model import StockSnapshot
 from gateway.domain.quantity import ZERO, compare
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Availability:
     """What a storefront may be told about one SKU in one stock.
 

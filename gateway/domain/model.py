@@ -17,7 +17,7 @@ from gateway.domain.options import OptionValue
 EMPTY: Mapping[str, OptionValue] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceItemState:
     """One source item as seen from one stock."""
 
@@ -39,7 +39,7 @@ class SourceItemState:
         return self.counts and self.in_stock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfigChain:
     """Option values set at the levels above the source items, for one (sku, stock)."""
 
@@ -48,7 +48,7 @@ class ConfigChain:
     global_config: Mapping[str, OptionValue] = field(default_factory=lambda: EMPTY)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StockSnapshot:
     """Everything needed to answer availability for one (sku, stock).
 

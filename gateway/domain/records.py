@@ -17,7 +17,7 @@ from gateway.domain.options import OptionValue
 Config = Mapping[str, OptionValue]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRecord:
     code: str
     name: str
@@ -28,13 +28,13 @@ class SourceRecord:
     postcode: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkRecord:
     source_code: str
     priority: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StockRecord:
     id: int
     name: str
@@ -43,14 +43,14 @@ class StockRecord:
     config: Config = field(default_factory=lambda: EMPTY)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductRecord:
     sku: str
     name: str = ""
     config: Config = field(default_factory=lambda: EMPTY)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceItemRecord:
     sku: str
     source: str
@@ -59,7 +59,7 @@ class SourceItemRecord:
     config: Config = field(default_factory=lambda: EMPTY)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReservationRecord:
     sku: str
     stock: int
@@ -67,7 +67,7 @@ class ReservationRecord:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """A whole or partial catalog (one import or one export).
 
@@ -82,7 +82,7 @@ class Catalog:
     reservations: tuple[ReservationRecord, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Topology:
     """Everything small and slowly changing, cached in-process per ``version``.
 
@@ -96,7 +96,7 @@ class Topology:
     channels: Mapping[str, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SkuData:
     """What one request needs about a set of SKUs in one stock, loaded in bulk.
 
