@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.settings import DEFAULT_DATABASE
+from gateway.settings import DEFAULT_DATABASE, ConfigurationError, Settings
 
 T = TypeVar("T")
 
@@ -38,6 +38,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ["GATEWAY_DATABASE"] = args.db
+    try:
+        Settings.from_env()  # refuse a bad GATEWAY_* value here, not in every worker
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     options = {"factory": True, "host": args.host, "port": args.port, "access_log": False,
                "loop": "asyncio", "log_level": args.log_level}

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 DEFAULT_DATABASE = Path("data") / "gateway.sqlite3"
+
+T = TypeVar("T")
+
+
+class ConfigurationError(ValueError):
+    """An environment variable holds a value the gateway cannot use; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -26,18 +35,40 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # or NORMAL: faster commits, may lose the last on power loss
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        env = os.environ
-        values: dict[str, object] = {
-            "database": env.get("GATEWAY_DATABASE") or str(DEFAULT_DATABASE),
-            "admin_token": env.get("GATEWAY_ADMIN_TOKEN") or None,
-            "production": env.get("GATEWAY_ENV", "").lower() == "production",
-            "max_skus": int(env.get("GATEWAY_MAX_SKUS", cls.max_skus)),
-            "max_cart_lines": int(env.get("GATEWAY_MAX_CART_LINES", cls.max_cart_lines)),
-            "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", cls.max_body_bytes)),
-            "sqlite_synchronous": env.get("GATEWAY_SQLITE_SYNCHRONOUS", cls.sqlite_synchronous),
-            "compact_interval": float(env.get("GATEWAY_COMPACT_INTERVAL",
-                                              cls.compact_interval)),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``GATEWAY_*`` variables; raises ConfigurationError naming a bad one."""
+        env = os.environ if env is None else env
+
+        def read(name: str, parse: Callable[[str], T], default: T,
+                 valid: Callable[[T], bool], expected: str) -> T:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            problem = ConfigurationError(f"{name}={raw!r}: expected {expected}")
+            try:
+                value = parse(raw)
+            except ValueError:
+                raise problem from None
+            if not valid(value):
+                raise problem
+            return value
+
+        def positive(value: int) -> bool:
+            return value > 0
+
+        return cls(
+            database=env.get("GATEWAY_DATABASE") or str(DEFAULT_DATABASE),
+            admin_token=env.get("GATEWAY_ADMIN_TOKEN") or None,
+            production=env.get("GATEWAY_ENV", "").lower() == "production",
+            max_skus=read("GATEWAY_MAX_SKUS", int, cls.max_skus, positive, "a positive integer"),
+            max_cart_lines=read("GATEWAY_MAX_CART_LINES", int, cls.max_cart_lines, positive,
+                                "a positive integer"),
+            max_body_bytes=read("GATEWAY_MAX_BODY_BYTES", int, cls.max_body_bytes, positive,
+                                "a positive number of bytes"),
+            compact_interval=read("GATEWAY_COMPACT_INTERVAL", float, cls.compact_interval,
+                                  lambda v: math.isfinite(v) and v >= 0,
+                                  "seconds (0 switches compaction off)"),
+            sqlite_synchronous=read("GATEWAY_SQLITE_SYNCHRONOUS", str.upper,
+                                    cls.sqlite_synchronous, lambda v: v in ("FULL", "NORMAL"),
+                                    "FULL or NORMAL"),
+        )

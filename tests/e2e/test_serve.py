@@ -146,3 +146,13 @@ def test_demo_catalog_exports_to_the_same_content(tmp_path: Path) -> None:
     exported = run("export", "--db", str(db))
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout == demo.read_text()
+
+
+@pytest.mark.parametrize("variable", ["GATEWAY_MAX_SKUS=0", "GATEWAY_COMPACT_INTERVAL=soon",
+                                      "GATEWAY_SQLITE_SYNCHRONOUS=OFF"])
+def test_serve_refuses_a_bad_setting_with_a_clear_message(tmp_path: Path, variable: str) -> None:
+    name, value = variable.split("=")
+    result = run("serve", "--db", str(tmp_path / "x.sqlite3"), "--port", str(free_port()),
+                 env={**os.environ, name: value})
+    assert result.returncode == 2
+    assert name in result.stderr and "expected" in result.stderr
