@@ -27,6 +27,7 @@ install: $(RUN_STAMP)
 
 run: $(RUN_STAMP)
 	@test -f $(DB) || $(BIN)/gateway import data/demo-catalog.json --db $(DB)
+	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql  (demo shop in $(DB); Ctrl+C stops)"
 	$(BIN)/gateway serve --db $(DB) --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
