@@ -97,8 +97,9 @@ def _aggregate(name: str, items: Sequence[SourceItemState], chain: ConfigChain) 
     if name == "notify_stock_qty" or not items:
         # notify_stock_qty stays per source item (low-stock report); the stock sees the product's.
         return chain_setting
-    considered = ([i for i in items if i.contributes] or [i for i in items if i.counts]
-                  or list(items))
+    considered = [i for i in items if i.contributes] or [i for i in items if i.counts]
+    if not considered:
+        return chain_setting  # not assigned to this stock: no source speaks for it here
     per_item = [resolve_source_item(name, item, chain) for item in considered]
     if name == "backorders":
         winner: OptionValue = max((s.value for s in per_item),
@@ -107,9 +108,8 @@ def _aggregate(name: str, items: Sequence[SourceItemState], chain: ConfigChain) 
         winner = all(bool(s.value) for s in per_item)
     decisive = sorted((s for s in per_item if s.value == winner and s.level is Level.SOURCE_ITEM),
                       key=lambda s: s.source_code or "")
-    if decisive:
-        return decisive[0]
-    return replace(chain_setting, value=winner)
+    # Without a source-level setting among the winners, every item inherited the chain value.
+    return decisive[0] if decisive else chain_setting
 
 
 @dataclass(frozen=True)
