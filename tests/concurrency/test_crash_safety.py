@@ -27,10 +27,10 @@ from tests.concurrency.conftest import (
     catalog,
     client,
     gql,
-    import_catalog,
     running_server,
     salable,
 )
+from tests.servers import import_catalog
 
 STOCK = 10_000
 SKUS = ("A", "B", "C")

@@ -21,10 +21,10 @@ from tests.concurrency.conftest import (
     catalog,
     client,
     gql,
-    import_catalog,
     running_server,
     salable,
 )
+from tests.servers import import_catalog
 
 STOCK = 50
 BUYERS = 200

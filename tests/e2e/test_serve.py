@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,17 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.servers import free_port, import_catalog, running_server
 from tests.support import SHOP
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = [sys.executable, "-m", "gateway.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run(*args: str, env: dict[str, str] | None = None,
@@ -37,45 +28,13 @@ def run(*args: str, env: dict[str, str] | None = None,
 
 @pytest.fixture
 def shop_db(tmp_path: Path) -> Path:
-    db = tmp_path / "shop.sqlite3"
-    catalog = tmp_path / "shop.json"
-    catalog.write_text(json.dumps(SHOP))
-    result = run("import", str(catalog), "--db", str(db), "--quiet")
-    assert result.returncode == 0, result.stderr
-    return db
+    return import_catalog(tmp_path, SHOP)
 
 
 @pytest.fixture
-def server(shop_db: Path, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "GATEWAY_ADMIN_TOKEN": "e2e-token"}
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([*GATEWAY, "serve", "--db", str(shop_db), "--port", str(port),
-                                 "--log-level", "warning"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("server did not become healthy within 30 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server(shop_db: Path) -> Iterator[str]:
+    with running_server(shop_db, token="e2e-token") as running:
+        yield running.base
 
 
 def gql(base: str, query: str, variables: dict[str, Any] | None = None,

@@ -15,12 +15,7 @@ Afterwards the server still answers /healthz and a normal availability query.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +28,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.graphql import nodes
 
+from tests.servers import import_catalog, running_server
 from tests.support import SHOP
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,62 +75,16 @@ schema = schemathesis.graphql.from_path(ROOT / "schema.graphql")
 
 # --- the server ---------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def import_shop(directory: Path) -> Path:
-    db = directory / "shop.sqlite3"
-    catalog = directory / "shop.json"
-    catalog.write_text(json.dumps(SHOP))
-    result = subprocess.run([*GATEWAY, "import", str(catalog), "--db", str(db), "--quiet"],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
-    assert result.returncode == 0, result.stderr
-    return db
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("schemathesis")
-    db = import_shop(directory)
-    port = free_port()
-    env = {**os.environ, "GATEWAY_ADMIN_TOKEN": TOKEN, "GATEWAY_COMPACT_INTERVAL": "0"}
-    env.pop("GATEWAY_ENV", None)  # introspection and suggestions on: the fuzzer's best case
-    log = directory / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([*GATEWAY, "serve", "--db", str(db), "--host", "127.0.0.1",
-                                 "--port", str(port), "--log-level", "warning"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not healthy within 60 s: {log.read_text()}")
-            time.sleep(0.1)
-        yield base
+    db = import_catalog(directory, SHOP)
+    # Development mode (introspection and suggestions on): the fuzzer's best case.
+    with running_server(db, token=TOKEN, log=directory / "server.log") as running:
+        yield running.base
         # The log must not hold a traceback caused by the fuzzing (a masked INTERNAL_ERROR
-        # would be logged with one; the checks above already fail on those).
-        assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        # would be logged with one; the checks below already fail on those).
+        assert "Traceback" not in running.logs(), running.logs()[-5000:]
 
 
 # --- checks -------------------------------------------------------------------------------------
