@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import free_port, import_catalog, running_server
+from tests.servers import GATEWAY, ROOT, free_port, import_catalog, running_server
 from tests.support import SHOP
-
-ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = [sys.executable, "-m", "gateway.cli"]
 
 
 def run(*args: str, env: dict[str, str] | None = None,

@@ -15,9 +15,7 @@ Afterwards the server still answers /healthz and a normal availability query.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,11 +26,9 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.graphql import nodes
 
-from tests.servers import import_catalog, running_server
+from tests.servers import ROOT, import_catalog, running_server
 from tests.support import SHOP
 
-ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = [sys.executable, "-m", "gateway.cli"]
 TOKEN = "schemathesis-token"
 EXAMPLES = 40  # per operation; 22 operations x 2 requests each: about 15 s
 
