@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -242,22 +243,30 @@ class SqliteStore:
                              map(codec.source_item_row, catalog.source_items))
             await self._append_reservations(conn, catalog.reservations)
 
-    async def _append_reservations(self, conn: aiosqlite.Connection,
-                                   reservations: Sequence[ReservationRecord]) -> None:
+    async def _append_reservations(
+            self, conn: aiosqlite.Connection, reservations: Sequence[ReservationRecord],
+            known: dict[tuple[str, int], Decimal] | None = None) -> None:
         """Append ``reservations`` and update their totals; call inside a write transaction.
 
         Totals are summed in Python Decimal and stored as text: exact, unlike SQLite's float
         SUM. Reading them inside the IMMEDIATE transaction is safe: no other writer can run.
+        ``known`` holds totals already read in this transaction (absent keys are read); it is
+        updated with the new totals.
         """
         if not reservations:
             return
         await self._many(conn, sql.INSERT_RESERVATION, map(codec.reservation_row, reservations))
         deltas = codec.reservation_deltas(reservations)
-        stored = await self._run(conn, sql.TOTALS_FOR_KEYS, (codec.json_list(deltas),))
-        for sku, stock_id, total in stored:
-            deltas[sku, stock_id] += codec.load_qty(total)
+        known = {} if known is None else known
+        missing = [key for key in deltas if key not in known]
+        if missing:
+            for sku, stock_id, total in await self._run(conn, sql.TOTALS_FOR_KEYS,
+                                                        (codec.json_list(missing),)):
+                known[sku, stock_id] = codec.load_qty(total)
+        for key, delta in deltas.items():
+            known[key] = known.get(key, Decimal(0)) + delta
         await self._many(conn, sql.UPSERT_TOTAL, [
-            (sku, stock_id, codec.dump_qty(total)) for (sku, stock_id), total in deltas.items()])
+            (sku, stock_id, codec.dump_qty(known[sku, stock_id])) for sku, stock_id in deltas])
 
     async def delete_product(self, sku: str) -> bool:
         """Delete a product and (cascade) its source items; reservations stay as history.

@@ -24,7 +24,8 @@ from gateway.store.order_codec import order_from_row, order_row
 Row = tuple[Any, ...]
 Run = Callable[[aiosqlite.Connection, str, Sequence[Any]], Awaitable[list[Row]]]
 Many = Callable[[aiosqlite.Connection, str, Iterable[Sequence[Any]]], Awaitable[None]]
-Append = Callable[[aiosqlite.Connection, Sequence[ReservationRecord]], Awaitable[None]]
+Totals = dict[tuple[str, int], Decimal]
+Append = Callable[[aiosqlite.Connection, Sequence[ReservationRecord], Totals], Awaitable[None]]
 ReadTopology = Callable[[aiosqlite.Connection], Awaitable[Topology]]
 
 
@@ -35,6 +36,8 @@ class SqliteTransaction:
                  read_topology: ReadTopology) -> None:
         self._conn, self._run, self._many = conn, run, many
         self._append, self._read_topology = append, read_topology
+        # Reservation totals read in this transaction: appending needs no second read.
+        self._totals: Totals = {}
 
     async def data_version(self) -> int:
         return int((await self._run(self._conn, sql.DATA_VERSION, ()))[0][0])
@@ -43,7 +46,10 @@ class SqliteTransaction:
         return await self._read_topology(self._conn)
 
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
-        return await read_skus(self._conn, self._run, skus, stock_id)
+        data = await read_skus(self._conn, self._run, skus, stock_id)
+        for sku in data.products:
+            self._totals[sku, stock_id] = data.reserved.get(sku, Decimal(0))
+        return data
 
     async def get_order(self, order_id: str) -> Order | None:
         rows = await self._run(self._conn, sql.SELECT_ORDER, (order_id,))
@@ -61,7 +67,7 @@ class SqliteTransaction:
         await self._append(self._conn, [
             ReservationRecord(sku=d.sku, stock=order.stock_id, quantity=d.qty,
                               metadata={"event_type": d.event_type, "order_id": order.order_id})
-            for d in deltas if d.qty != 0])
+            for d in deltas if d.qty != 0], self._totals)
 
     async def update_source_items(self, changes: Sequence[ShelfChange]) -> None:
         await self._many(self._conn, sql.UPDATE_SOURCE_ITEM_QTY, [
