@@ -1,9 +1,9 @@
 """Use cases: availability, cart validation, source selection, catalog import/export.
 
-The service loads what a request needs in bulk from the store (a constant number of
-statements), turns it into domain snapshots and lets the domain decide. Topology (global
-config, sources, stocks, channels) is cached in-process and reloaded when the store's data
-version changes, so several worker processes stay correct. No SQL and no GraphQL here.
+The service loads what a request needs in bulk from the store (one statement for any number of
+SKUs), turns it into domain snapshots and lets the domain decide. Topology (global config,
+sources, stocks, channels) is cached in-process and reloaded when the data version read with
+the SKUs changes, so several worker processes stay correct. No SQL and no GraphQL here.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class InventoryService:
                            customer_group: str | None = None) -> list[Availability | None]:
         """One entry per requested SKU, same order; None for an unknown SKU.
 
-        Raises ChannelNotFound. Costs one version check plus one bulk load.
+        Raises ChannelNotFound. Costs one statement while the topology cache is current.
         """
         _, assessed = await self.assess_skus(channel, skus, customer_group)
         return [assessed[sku] for sku in skus]
