@@ -54,9 +54,9 @@ def import_catalog(catalog: Path, db: Path) -> None:
 
 # -- server processes ----------------------------------------------------------------------
 
-def _group_cpu_seconds(pgid: int) -> float:
-    """user+system CPU seconds of every live process in process group ``pgid``."""
-    total = 0
+def _group_stats(pgid: int) -> list[tuple[int, list[str]]]:
+    """(pid, /proc stat fields from field 3 on) of every live process in group ``pgid``."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -68,23 +68,17 @@ def _group_cpu_seconds(pgid: int) -> float:
         fields = stat[stat.rindex(")") + 2:].split()
         # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / CLK_TCK
+            found.append((int(entry), fields))
+    return found
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """user+system CPU seconds of every live process in process group ``pgid``."""
+    return sum(int(f[11]) + int(f[12]) for _, f in _group_stats(pgid)) / CLK_TCK
 
 
 def group_pids(pgid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[2]) == pgid:
-            pids.append(int(entry))
-    return sorted(pids)
+    return sorted(pid for pid, _ in _group_stats(pgid))
 
 
 @dataclass

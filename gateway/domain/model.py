@@ -62,10 +62,6 @@ class StockSnapshot:
     chain: ConfigChain = field(default_factory=ConfigChain)
 
     @property
-    def assigned_items(self) -> tuple[SourceItemState, ...]:
-        return tuple(item for item in self.source_items if item.counts)
-
-    @property
     def is_assigned(self) -> bool:
         """SEMANTICS §1: at least one source item on an enabled source linked to the stock."""
         return any(item.counts for item in self.source_items)
