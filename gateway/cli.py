@@ -1,35 +1,48 @@
-"""The ``gateway`` command: serve, import, export, schema, explain."""
+"""The ``gateway`` command: serve, import, export, schema, explain, compact-reservations.
+
+Settings come from :class:`~gateway.settings.Settings` (the ``GATEWAY_*`` environment) with the
+command-line options on top; this module never reads or writes ``os.environ`` itself.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import os
+import functools
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gateway.settings import DEFAULT_DATABASE, ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from gateway.services import Services
 
 T = TypeVar("T")
 
 
-def _db_default() -> str:
-    return os.environ.get("GATEWAY_DATABASE") or str(DEFAULT_DATABASE)
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of this command, or exit 2 with the reason (a bad GATEWAY_* value)."""
+    try:
+        return Settings.from_env(database=getattr(args, "db", None),
+                                 log_level=getattr(args, "log_level", None))
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
-async def _with_service(db: str, work: Callable[[object], Awaitable[T]]) -> T:
-    from gateway.service import InventoryService
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    from gateway.services import build_services
     from gateway.store.sqlite import SqliteStore
 
-    Path(db).parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(db)
+    Path(settings.database).parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(settings.database, synchronous=settings.sqlite_synchronous)
     await store.open()
     try:
-        return await work(InventoryService(store))
+        return await work(build_services(store))
     finally:
         await store.close()
 
@@ -37,22 +50,22 @@ async def _with_service(db: str, work: Callable[[object], Awaitable[T]]) -> T:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    os.environ["GATEWAY_DATABASE"] = args.db
-    try:
-        Settings.from_env()  # refuse a bad GATEWAY_* value here, not in every worker
-    except ConfigurationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    options = {"factory": True, "host": args.host, "port": args.port, "access_log": False,
-               "loop": "asyncio", "log_level": args.log_level}
+    from gateway.api.app import create_app
+    from gateway.logs import logging_config
+
+    settings = _settings(args)  # a bad GATEWAY_* value is refused here, not in every worker
+    Path(settings.database).parent.mkdir(parents=True, exist_ok=True)
+    # Each worker process builds its app from these very settings (the factory is pickled).
+    config = uvicorn.Config(functools.partial(create_app, settings), factory=True,
+                            host=args.host, port=args.port, workers=args.workers,
+                            access_log=False, loop="asyncio",
+                            log_config=logging_config(settings.log_level),
+                            log_level=settings.log_level)
     if args.workers <= 1:
-        uvicorn.run("gateway.api.app:app_from_env", **options)
+        uvicorn.Server(config).run()
         return 0
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config("gateway.api.app:app_from_env", workers=args.workers,
-                            **options)
     sock = config.bind_socket()
     # Workers inherit this listening socket; without TCP_NODELAY on it (accepted sockets copy
     # it on Linux) every keep-alive response waits ~40 ms for the client's delayed ACK.
@@ -63,42 +76,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from gateway.catalog import CatalogProblem
     from gateway.catalog.io import CatalogFileError, read_catalog_file
-    from gateway.service import InventoryService
 
+    settings = _settings(args)
     try:
         document = read_catalog_file(args.file, progress=not args.quiet)
     except CatalogFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    async def work(service: object) -> list[object]:
-        assert isinstance(service, InventoryService)
-        return list(await service.import_document(document, replace=args.replace))
+    async def work(services: Services) -> list[CatalogProblem]:
+        return await services.catalog.import_document(document, replace=args.replace)
 
-    problems = asyncio.run(_with_service(args.db, work))
+    problems = asyncio.run(_with_services(settings, work))
     if problems:
         print(f"{args.file}: {len(problems)} problem(s), nothing was imported:", file=sys.stderr)
         for problem in problems:
-            print(f"  {problem.path}: {problem.message}", file=sys.stderr)  # type: ignore[attr-defined]
+            print(f"  {problem.path}: {problem.message}", file=sys.stderr)
         return 2
     if not args.quiet:
         counts = {k: len(v) for k, v in document.items() if isinstance(v, list)} \
             if isinstance(document, dict) else {}
         summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing"
-        print(f"imported {summary} into {args.db}" + (" (replaced)" if args.replace else ""))
+        print(f"imported {summary} into {settings.database}"
+              + (" (replaced)" if args.replace else ""))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from gateway.catalog.io import write_catalog_file
-    from gateway.service import InventoryService
 
-    async def work(service: object) -> dict[str, object]:
-        assert isinstance(service, InventoryService)
-        return await service.export_document()
+    async def work(services: Services) -> dict[str, object]:
+        return await services.catalog.export_document()
 
-    document = asyncio.run(_with_service(args.db, work))
+    document = asyncio.run(_with_services(_settings(args), work))
     write_catalog_file(args.output, document)
     return 0
 
@@ -106,19 +118,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from gateway.api.schema import build_schema
 
-    sys.stdout.write(build_schema().as_str() + "\n")
+    sys.stdout.write(build_schema(Settings()).as_str() + "\n")
     return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from gateway.domain.errors import DomainError
     from gateway.explain import render_explain
-    from gateway.service import ChannelNotFound, InventoryService
 
-    async def work(service: object) -> int:
-        assert isinstance(service, InventoryService)
+    async def work(services: Services) -> int:
         try:
-            (found,) = await service.availability(args.channel, [args.sku], args.group)
-        except ChannelNotFound as exc:
+            (found,) = await services.storefront.availability(args.channel, [args.sku],
+                                                              args.group)
+        except DomainError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return 2
         if found is None:
@@ -127,18 +139,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
         render_explain(found, args.channel)
         return 0
 
-    return asyncio.run(_with_service(args.db, work))
+    return asyncio.run(_with_services(_settings(args), work))
 
 
 def cmd_compact(args: argparse.Namespace) -> int:
-    from gateway.order_service import OrderService
-    from gateway.service import InventoryService
+    async def work(services: Services) -> int:
+        return await services.orders.compact_reservations()
 
-    async def work(service: object) -> int:
-        assert isinstance(service, InventoryService)
-        return await OrderService(service).compact_reservations()
-
-    removed = asyncio.run(_with_service(args.db, work))
+    removed = asyncio.run(_with_services(_settings(args), work))
     print(f"removed {removed} reservation rows of orders that net to zero")
     return 0
 
@@ -149,15 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", default=_db_default(),
-                       help="SQLite database file (default: $GATEWAY_DATABASE or %(default)s)")
+        p.add_argument("--db", default=None,
+                       help=f"SQLite database file (default: $GATEWAY_DATABASE, else "
+                            f"{DEFAULT_DATABASE})")
         return p
 
     serve = with_db(sub.add_parser("serve", help="serve GraphQL (GraphiQL at /graphql)"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default=None,
+                       choices=["debug", "info", "warning", "error"],
+                       help="default: $GATEWAY_LOG_LEVEL, else info")
     serve.set_defaults(func=cmd_serve)
 
     imp = with_db(sub.add_parser("import", help="import an availability-catalog/1 JSON file"))
@@ -187,7 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from gateway.logs import configure_logging
+
     args = build_parser().parse_args(argv)
+    configure_logging(getattr(args, "log_level", None) or "info")
     code: int = args.func(args)
     return code
 

@@ -17,7 +17,7 @@ def render_explain(availability: Availability, channel: str,
     a = availability
     salable = "not managed" if a.salable_qty is None else format_qty(a.salable_qty)
     console.print(f"[bold]{a.sku}[/bold] in channel [bold]{channel}[/bold] (stock {a.stock_id}): "
-                  f"{'IN_STOCK' if a.is_salable else 'OUT_OF_STOCK'}, salable qty {salable}, "
+                  f"{a.stock_status.value}, salable qty {salable}, "
                   f"physical {format_qty(a.physical)}, reserved {format_qty(a.reserved)}")
     table = Table(show_lines=False)
     for column in ("option", "value", "level", "source", "overrides", "note"):

@@ -1,74 +1,116 @@
-"""Runtime configuration, read once from the environment."""
+"""Runtime configuration: the only reader of the environment (``GATEWAY_*`` variables).
+
+:meth:`Settings.from_env` reads the environment once at startup (pydantic-settings) and refuses
+a bad value with a message naming the variable; everything else receives a ``Settings``.
+"""
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = Path("data") / "gateway.sqlite3"
 
-T = TypeVar("T")
+PositiveInt = Annotated[int, Field(gt=0)]
 
 
 class ConfigurationError(ValueError):
-    """An environment variable holds a value the gateway cannot use; the message says which."""
+    """A setting holds a value the gateway cannot use; the message says which and why."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the app needs to start; see the README's Configuration section."""
+#: What each variable expects, for the refusal message.
+_EXPECTED = {
+    "database": "a SQLite file path",
+    "admin_token": "a token without surrounding whitespace",
+    "env": "production or development",
+    "max_skus": "a positive integer",
+    "max_cart_lines": "a positive integer",
+    "max_depth": "a positive integer",
+    "max_aliases": "a positive integer",
+    "max_tokens": "a positive integer",
+    "max_body_bytes": "a positive number of bytes",
+    "compact_interval": "seconds (0 switches compaction off)",
+    "sqlite_synchronous": "FULL or NORMAL",
+    "log_level": "debug, info, warning or error",
+}
+
+
+class Settings(BaseSettings):
+    """Everything the gateway needs to start; see the README's Configuration section.
+
+    Each field ``name`` is read from ``GATEWAY_<NAME>``; an empty variable means the default.
+    Immutable, and picklable (worker processes receive it from the ``gateway`` command).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_ignore_empty=True,
+                                      frozen=True, extra="forbid")
 
     database: str = str(DEFAULT_DATABASE)
-    admin_token: str | None = None
-    production: bool = False
-    max_skus: int = 500
-    max_cart_lines: int = 500
-    max_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_body_bytes: int = 8 * 1024 * 1024
+    admin_token: str | None = Field(default=None, repr=False)  # never in logs or reprs
+    env: Literal["development", "production"] = "development"
+    max_skus: PositiveInt = 500
+    max_cart_lines: PositiveInt = 500
+    max_depth: PositiveInt = 10
+    max_aliases: PositiveInt = 30
+    max_tokens: PositiveInt = 5000
+    max_body_bytes: PositiveInt = 8 * 1024 * 1024
     compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
-    sqlite_synchronous: str = "FULL"  # or NORMAL: faster commits, may lose the last on power loss
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def production(self) -> bool:
+        """Production mode: no GraphiQL, no introspection, no field suggestions."""
+        return self.env == "production"
+
+    @field_validator("env", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        # A token pasted with a newline could never match: HTTP strips header values.
+        if value is not None and value != value.strip():
+            raise ValueError("has surrounding whitespace")
+        return value or None
+
+    @field_validator("compact_interval")
+    @classmethod
+    def _interval(cls, value: float) -> float:
+        if not math.isfinite(value) or value < 0:
+            raise ValueError("must be a finite number of seconds, 0 or more")
+        return value
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Settings from ``GATEWAY_*`` variables; raises ConfigurationError naming a bad one."""
-        env = os.environ if env is None else env
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from ``GATEWAY_*`` variables, with ``overrides`` (command-line options,
+        None meaning "not given") taking precedence. Raises ConfigurationError naming every
+        bad variable."""
+        given = {name: value for name, value in overrides.items() if value is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise ConfigurationError(_explain(exc, given)) from None
 
-        def read(name: str, parse: Callable[[str], T], default: T,
-                 valid: Callable[[T], bool], expected: str) -> T:
-            raw = env.get(name)
-            if raw is None or raw == "":
-                return default
-            problem = ConfigurationError(f"{name}={raw!r}: expected {expected}")
-            try:
-                value = parse(raw)
-            except ValueError:
-                raise problem from None
-            if not valid(value):
-                raise problem
-            return value
 
-        def positive(value: int) -> bool:
-            return value > 0
-
-        return cls(
-            database=env.get("GATEWAY_DATABASE") or str(DEFAULT_DATABASE),
-            admin_token=env.get("GATEWAY_ADMIN_TOKEN") or None,
-            production=env.get("GATEWAY_ENV", "").lower() == "production",
-            max_skus=read("GATEWAY_MAX_SKUS", int, cls.max_skus, positive, "a positive integer"),
-            max_cart_lines=read("GATEWAY_MAX_CART_LINES", int, cls.max_cart_lines, positive,
-                                "a positive integer"),
-            max_body_bytes=read("GATEWAY_MAX_BODY_BYTES", int, cls.max_body_bytes, positive,
-                                "a positive number of bytes"),
-            compact_interval=read("GATEWAY_COMPACT_INTERVAL", float, cls.compact_interval,
-                                  lambda v: math.isfinite(v) and v >= 0,
-                                  "seconds (0 switches compaction off)"),
-            sqlite_synchronous=read("GATEWAY_SQLITE_SYNCHRONOUS", str.upper,
-                                    cls.sqlite_synchronous, lambda v: v in ("FULL", "NORMAL"),
-                                    "FULL or NORMAL"),
-        )
+def _explain(exc: ValidationError, given: dict[str, Any]) -> str:
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        shown = repr(error.get("input"))
+        if name == "admin_token":
+            shown = "(hidden)"  # never print a secret
+        where = f"--{name.replace('_', '-')}" if name in given else f"GATEWAY_{name.upper()}"
+        lines.append(f"{where}={shown}: expected {_EXPECTED.get(name, error['msg'])}")
+    return "; ".join(lines)

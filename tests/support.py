@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.api.app import create_app
-from gateway.service import InventoryService
+from gateway.services import Services
 from gateway.settings import Settings
 
 TOKEN = "test-admin-token"
@@ -71,7 +71,7 @@ SHOP: dict[str, Any] = {
 @dataclass
 class Api:
     client: httpx.AsyncClient
-    service: InventoryService
+    services: Services
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, *,
                   token: str | None = None) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def make_api(db_path: Path) -> Callable[..., Any]:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield Api(client, app.state.service)
+                yield Api(client, app.state.services)
 
     return open_api
 

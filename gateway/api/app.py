@@ -17,12 +17,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from gateway.admin_service import AdminService
 from gateway.api.context import Context
 from gateway.api.limits import MaxBodySize
 from gateway.api.schema import build_schema
-from gateway.order_service import OrderService
-from gateway.service import InventoryService
+from gateway.services import Services, build_services
+from gateway.services.orders import OrderService
 from gateway.settings import Settings
 from gateway.store.sqlite import SqliteStore
 
@@ -39,9 +38,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self._settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        state = request.app.state
-        return Context(request=request, service=state.service, orders=state.orders,
-                       admin=state.admin, settings=self._settings)
+        return Context(request=request, services=request.app.state.services,
+                       settings=self._settings)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -72,23 +70,20 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
                 log.info("compacted %d reservation rows", removed)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings) -> Starlette:
     """A ready-to-serve app; the store opens in the lifespan and closes on shutdown."""
-    settings = settings or Settings.from_env()
     graphql_app = GatewayGraphQL(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = SqliteStore(settings.database, synchronous=settings.sqlite_synchronous)
         await store.open()
-        app.state.service = InventoryService(store)
-        app.state.orders = OrderService(app.state.service)
-        app.state.admin = AdminService(app.state.service)
+        services = app.state.services = build_services(store)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
         compactor = None
         if settings.compact_interval > 0:
-            compactor = asyncio.create_task(_compact_forever(app.state.orders,
+            compactor = asyncio.create_task(_compact_forever(services.orders,
                                                              settings.compact_interval))
         try:
             yield
@@ -101,8 +96,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def healthz(request: Request) -> Response:
         try:
-            service: InventoryService = request.app.state.service
-            version = await service.store.data_version()
+            services: Services = request.app.state.services
+            version = await services.store.data_version()
         except Exception:  # the point of the probe is to report, not to crash
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)
@@ -116,5 +111,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def app_from_env() -> Starlette:
-    """Factory for ``uvicorn --factory`` (used by ``gateway serve --workers N``)."""
+    """Factory for ``uvicorn gateway.api.app:app_from_env --factory`` (settings from the
+    environment); ``gateway serve`` hands its own settings to :func:`create_app` instead."""
     return create_app(Settings.from_env())

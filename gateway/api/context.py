@@ -12,18 +12,15 @@ from starlette.requests import Request
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from gateway.admin_service import AdminService
-from gateway.order_service import OrderService
-from gateway.service import InventoryService
+from gateway.api.errors import ApiErrorCode
+from gateway.services import Services
 from gateway.settings import Settings
 
 
 @dataclass
 class Context:
     request: Request
-    service: InventoryService
-    orders: OrderService
-    admin: AdminService
+    services: Services
     settings: Settings
 
     @cached_property
@@ -42,7 +39,8 @@ class Context:
 class IsBackOffice(BasePermission):
     message = ("Back-office operation: send 'Authorization: Bearer <GATEWAY_ADMIN_TOKEN>' "
                "(refused when the server has no token configured).")
-    error_extensions: GraphQLErrorExtensions | None = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
+    error_extensions: GraphQLErrorExtensions | None = {  # noqa: RUF012
+        "code": ApiErrorCode.UNAUTHENTICATED.value}
 
     def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         return info.context.is_back_office

@@ -1,11 +1,18 @@
-"""Error hygiene: unexpected exceptions are logged once with a request id and reach the client
-only as "Unexpected error." with that id; expected errors (validation, permissions, domain
-refusals) are logged at DEBUG only, so hostile query text never fills the ERROR log."""
+"""Error hygiene, in one place for every resolver.
+
+- A :class:`~gateway.domain.errors.DomainError` raised anywhere below a resolver becomes a
+  GraphQL error with its stable code in ``extensions.code`` (resolvers never catch them).
+- An unexpected exception is logged once, at ERROR, with a request id, and reaches the client
+  only as "Unexpected error." with that id and ``extensions.code = "INTERNAL_ERROR"``.
+- Expected errors (validation, permissions, limits, domain refusals) are logged at DEBUG only,
+  so hostile query text never fills the ERROR log.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -13,27 +20,42 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from gateway.domain.errors import DomainError
+
 log = logging.getLogger("gateway.api")
 
 REQUEST_ID = "requestId"
 
 
+class ApiErrorCode(StrEnum):
+    """``extensions.code`` of GraphQL errors raised by the API layer itself."""
+
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """An exception our code did not raise on purpose (a bug, a lost database, ...)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError | DomainError)
 
 
 class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
-            if is_unexpected(error):
+            original = error.original_error
+            if isinstance(original, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": original.code.value}
+                log.debug("request refused: %s", error.message)
+            elif is_unexpected(error):
                 request_id = uuid.uuid4().hex[:16]
                 error.extensions = {**(error.extensions or {}), REQUEST_ID: request_id}
                 log.error("unexpected error in %s (request %s)",
                           ".".join(map(str, error.path or [])) or "request", request_id,
-                          exc_info=error.original_error)
+                          exc_info=original)
             else:
                 log.debug("request refused: %s", error.message)
 
@@ -54,7 +76,7 @@ class MaskUnexpectedErrors(MaskErrors):
         return [_without_suggestion(error) for error in processed]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        extensions: dict[str, Any] = {"code": "INTERNAL_ERROR"}
+        extensions: dict[str, Any] = {"code": ApiErrorCode.INTERNAL_ERROR.value}
         if error.extensions and REQUEST_ID in error.extensions:
             extensions[REQUEST_ID] = error.extensions[REQUEST_ID]
         return GraphQLError(self.error_message, nodes=error.nodes, source=error.source,

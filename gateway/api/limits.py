@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.api.common import CartLineInput
+from gateway.api.errors import ApiErrorCode
 from gateway.domain.cart import RequestedLine
 
 
@@ -78,7 +79,8 @@ def check_count(items: Sequence[object], limit: int, what: str) -> None:
     """A GraphQL error (LIMIT_EXCEEDED) when a list argument is longer than its limit."""
     if len(items) > limit:
         raise GraphQLError(f"Too many {what}: {len(items)} (at most {limit} per request).",
-                           extensions={"code": "LIMIT_EXCEEDED", "limit": limit})
+                           extensions={"code": ApiErrorCode.LIMIT_EXCEEDED.value,
+                                       "limit": limit})
 
 
 def check_skus(skus: Sequence[str]) -> None:
@@ -86,16 +88,11 @@ def check_skus(skus: Sequence[str]) -> None:
     for index, sku in enumerate(skus):
         if not sku or len(sku) > MAX_SKU_LENGTH:
             raise GraphQLError(f"SKU #{index} must be 1-{MAX_SKU_LENGTH} characters.",
-                               extensions={"code": "BAD_USER_INPUT"})
+                               extensions={"code": ApiErrorCode.BAD_USER_INPUT.value})
 
 
-class _Line(Protocol):
-    sku: str
-    quantity: float
-
-
-def requested_lines(lines: Sequence[_Line], limit: int) -> list[RequestedLine]:
+def requested_lines(lines: Sequence[CartLineInput], limit: int) -> list[RequestedLine]:
     """Cart/order lines checked for count and SKU shape; quantities are checked by the domain."""
     check_count(lines, limit, "lines")
     check_skus([line.sku for line in lines])
-    return [RequestedLine(line.sku, line.quantity) for line in lines]
+    return [line.to_domain() for line in lines]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gateway.catalog.problems import FORMAT, IN_STOCK, OUT_OF_STOCK
+from gateway.catalog.problems import FORMAT
 from gateway.domain.options import OPTIONS, OptionValue, dump_value
 from gateway.domain.quantity import to_number
 from gateway.domain.records import (
@@ -13,6 +13,7 @@ from gateway.domain.records import (
     ProductRecord,
     ReservationRecord,
     SourceItemRecord,
+    SourceItemStatus,
     SourceRecord,
     StockRecord,
 )
@@ -73,7 +74,7 @@ def _dump_source_item(item: SourceItemRecord) -> dict[str, object]:
         "sku": item.sku,
         "source": item.source,
         "quantity": to_number(item.quantity),
-        "status": IN_STOCK if item.in_stock else OUT_OF_STOCK,
+        "status": SourceItemStatus.of(item.in_stock).value,
     }
     if item.config:
         out["config"] = dump_config(item.config)

@@ -24,6 +24,7 @@ from gateway.catalog.problems import (
     is_number,
     type_name,
 )
+from gateway.domain.errors import AdminErrorCode
 from gateway.domain.model import EMPTY
 from gateway.domain.options import OPTIONS, Kind, Level, parse_config
 from gateway.domain.quantity import QuantityError, parse_quantity
@@ -47,8 +48,8 @@ class FieldReader:
         self.channels: dict[str, str] = {}
         self.items: dict[tuple[str, str], str] = {}
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(CatalogProblem(path, message))
+    def add(self, path: str, message: str, code: AdminErrorCode = AdminErrorCode.INVALID) -> None:
+        self.problems.append(CatalogProblem(path, message, code))
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -60,12 +61,13 @@ class FieldReader:
         found: Fields = {}
         for key, value in raw.items():
             if not isinstance(key, str) or key not in spec:
-                self.add(child_path(path, str(key)), f"unknown key {str(key)!r}")
+                self.add(child_path(path, str(key)), f"unknown key {str(key)!r}",
+                         AdminErrorCode.UNKNOWN_FIELD)
             elif value is not None:
                 found[key] = value
         for key, required in spec.items():
             if required and key not in found:
-                self.add(child_path(path, key), "is required")
+                self.add(child_path(path, key), "is required", AdminErrorCode.REQUIRED)
         return found
 
     def section(self, doc: Fields, name: str,
@@ -206,7 +208,7 @@ class FieldReader:
             at = where
             for part in problem.path:
                 at = child_path(at, part)
-            self.add(at, problem.message)
+            self.add(at, problem.message, problem.code)
         self.problems.extend(type_problems)
         if problems or type_problems:
             return None
@@ -220,12 +222,14 @@ class FieldReader:
             return
         if key in registry:
             label = shown if shown is not None else repr(key)
-            self.add(path, f"duplicate {what} {label} (first defined at {registry[key]})")
+            self.add(path, f"duplicate {what} {label} (first defined at {registry[key]})",
+                     AdminErrorCode.DUPLICATE)
         else:
             registry[key] = path
 
     def refer(self, key: T | None, defined: Mapping[T, str], known: frozenset[T], path: str,
               what: str) -> None:
         if key is not None and key not in defined and key not in known:
-            self.add(path, f"unknown {what} {key!r}: not in this document nor already stored")
+            self.add(path, f"unknown {what} {key!r}: not in this document nor already stored",
+                     AdminErrorCode.NOT_FOUND)
 

@@ -8,16 +8,15 @@ from dataclasses import replace
 from gateway.catalog.fields import COUNTRY, FieldReader
 from gateway.catalog.problems import (
     FORMAT,
-    IN_STOCK,
     MAX_CODE,
     MAX_NAME,
     MAX_POSTCODE,
-    OUT_OF_STOCK,
     CatalogProblem,
     KnownEntities,
     child_path,
     type_name,
 )
+from gateway.domain.errors import AdminErrorCode
 from gateway.domain.model import EMPTY
 from gateway.domain.options import Level
 from gateway.domain.records import (
@@ -26,6 +25,7 @@ from gateway.domain.records import (
     ProductRecord,
     ReservationRecord,
     SourceItemRecord,
+    SourceItemStatus,
     SourceRecord,
     StockRecord,
 )
@@ -92,7 +92,7 @@ class _Parser(FieldReader):
                     channel = self.code_value(value, at)
                     if channel is not None and channel in self.channels:
                         self.add(at, f"channel {channel!r} already belongs to a stock "
-                                     f"(at {self.channels[channel]})")
+                                     f"(at {self.channels[channel]})", AdminErrorCode.DUPLICATE)
                     elif channel is not None:
                         self.channels[channel] = at
                         channels.append(channel)
@@ -122,7 +122,8 @@ class _Parser(FieldReader):
         code = self.code(f, path, "code")
         at = child_path(path, "code")
         if code is not None and code in linked:
-            self.add(at, f"source {code!r} is linked to this stock twice (first at {linked[code]})")
+            self.add(at, f"source {code!r} is linked to this stock twice (first at {linked[code]})",
+                     AdminErrorCode.DUPLICATE)
         elif code is not None:
             linked[code] = at
             self.refer(code, self.sources, self.known.sources, at, "source")
@@ -161,13 +162,15 @@ class _Parser(FieldReader):
                         f"for sku {sku!r} on source {source!r}")
         quantity = self.quantity(f, path, "quantity")
         status = f.get("status")
-        if "status" in f and status not in (IN_STOCK, OUT_OF_STOCK):
-            self.add(child_path(path, "status"), f"must be {IN_STOCK!r} or {OUT_OF_STOCK!r}")
+        if "status" in f and status not in tuple(SourceItemStatus):
+            self.add(child_path(path, "status"), f"must be {SourceItemStatus.IN_STOCK.value!r} "
+                                                 f"or {SourceItemStatus.OUT_OF_STOCK.value!r}")
         config = self.config(f, path, Level.SOURCE_ITEM)
         if len(self.problems) > start or sku is None or source is None or quantity is None:
             return None
         # No status means in stock: what a merchant sending a quantity expects.
-        return SourceItemRecord(sku, source, quantity, status != OUT_OF_STOCK, config or EMPTY)
+        in_stock = status != SourceItemStatus.OUT_OF_STOCK
+        return SourceItemRecord(sku, source, quantity, in_stock, config or EMPTY)
 
     def reservation(self, raw: object, path: str) -> ReservationRecord | None:
         start = len(self.problems)

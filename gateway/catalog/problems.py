@@ -8,14 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gateway.domain.errors import AdminErrorCode
+
 FORMAT = "availability-catalog/1"
 MAX_CODE = 64  # source codes, SKUs, channel codes, metadata keys
 MAX_NAME = 255  # display names, metadata values
 MAX_POSTCODE = 32
 MAX_INT = 2**31 - 1  # stock ids and priorities travel as GraphQL Int (32-bit)
-
-IN_STOCK = "in_stock"
-OUT_OF_STOCK = "out_of_stock"
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -27,6 +26,7 @@ class CatalogProblem:
 
     path: str
     message: str
+    code: AdminErrorCode = AdminErrorCode.INVALID
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
-from gateway.domain.inheritance import EffectiveSettings, resolve
-from gateway.domain.model import StockSnapshot
+from gateway.domain.inheritance import EffectiveSettings, Setting, resolve, resolve_source_item
+from gateway.domain.model import ConfigChain, SourceItemState, StockSnapshot
 from gateway.domain.quantity import ZERO, compare
+
+
+class StockStatus(StrEnum):
+    """Whether a SKU can be sold in a stock (Magento's stock status)."""
+
+    IN_STOCK = "IN_STOCK"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,10 @@ class Availability:
     only_x_left: Decimal | None
     low_stock: bool
     settings: EffectiveSettings
+
+    @property
+    def stock_status(self) -> StockStatus:
+        return StockStatus.IN_STOCK if self.is_salable else StockStatus.OUT_OF_STOCK
 
 
 def is_salable(snapshot: StockSnapshot, settings: EffectiveSettings) -> bool:
@@ -78,3 +90,13 @@ def evaluate(snapshot: StockSnapshot, settings: EffectiveSettings) -> Availabili
 def assess(snapshot: StockSnapshot, customer_group: str | None = None) -> Availability:
     """Resolve the snapshot's settings with the one engine, then evaluate availability."""
     return evaluate(snapshot, resolve(snapshot.chain, snapshot.source_items, customer_group))
+
+
+def low_stock_setting(item: SourceItemState, chain: ConfigChain) -> Setting | None:
+    """docs/rules.md §8: the item's effective ``notify_stock_qty`` (source item > product >
+    stock > global) when the item is in stock with 0 < quantity < that value; else None."""
+    if not item.in_stock or item.quantity <= 0:
+        return None
+    notify = resolve_source_item("notify_stock_qty", item, chain)
+    assert isinstance(notify.value, Decimal)
+    return notify if item.quantity < notify.value else None

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from gateway.domain.availability import Availability
-from gateway.domain.errors import CartIssueCode, DomainError, message
-from gateway.domain.inheritance import EffectiveSettings
+from gateway.domain.errors import CartIssueCode, DomainError, OrderErrorCode, message
+from gateway.domain.inheritance import EffectiveSettings, Setting
 from gateway.domain.options import Backorders, Level
 from gateway.domain.quantity import (
     ZERO,
@@ -66,9 +66,11 @@ def parse_lines(lines: Sequence[RequestedLine]) -> list[tuple[str, Decimal]]:
         try:
             qty = parse_quantity(line.quantity, allow_negative=False)
         except QuantityError as exc:
-            raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity {exc}") from None
+            raise DomainError(OrderErrorCode.INVALID_QUANTITY, f"lines[{index}].quantity {exc}",
+                              f"lines[{index}].quantity") from None
         if qty <= 0:
-            raise DomainError("INVALID_QUANTITY", f"lines[{index}].quantity must be > 0")
+            raise DomainError(OrderErrorCode.INVALID_QUANTITY,
+                              f"lines[{index}].quantity must be > 0", f"lines[{index}].quantity")
         parsed.append((line.sku, qty))
     return parsed
 
@@ -78,6 +80,13 @@ def _issue(code: CartIssueCode, settings: EffectiveSettings | None, setting: str
     origin = settings[setting] if settings is not None and setting is not None else None
     return Issue(code, message(code, argument), setting, limit,
                  origin.level if origin else None, origin.source_code if origin else None)
+
+
+def backordered_notice(qty: Decimal, origin: Setting | None = None) -> Issue:
+    """The BACKORDERED notice for ``qty`` (``origin``: the backorders setting, when known)."""
+    return Issue(CartIssueCode.BACKORDERED, message(CartIssueCode.BACKORDERED, format_qty(qty)),
+                 "backorders", qty, origin.level if origin else None,
+                 origin.source_code if origin else None)
 
 
 def is_multiple(quantity: Decimal, step: Decimal) -> bool:
@@ -150,8 +159,7 @@ def _check_line(qty: Decimal, total: Decimal, before: Decimal,
                 on_hand = availability.physical + availability.reserved - before
                 backorder_qty = min(max(qty - on_hand, ZERO), qty)
             if backorder_qty > 0 and settings.backorders is Backorders.ALLOW_NOTIFY:
-                notices.append(_issue(CartIssueCode.BACKORDERED, settings, "backorders",
-                                      backorder_qty, format_qty(backorder_qty)))
+                notices.append(backordered_notice(backorder_qty, settings["backorders"]))
     return LineResult(sku, qty, tuple(errors), tuple(notices), backorder_qty, suggested,
                       availability)
 

@@ -51,10 +51,50 @@ def message(code: CartIssueCode, argument: str | None = None) -> str:
     return text.replace("%1", argument) if argument is not None else text
 
 
-class DomainError(Exception):
-    """A rule refused an operation; ``code`` is stable, ``message`` is for people."""
+class OrderErrorCode(StrEnum):
+    """Why an order operation was refused as a whole (``OrderResult.error.code``)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    INVALID_ORDER_ID = "INVALID_ORDER_ID"
+    EMPTY_ORDER = "EMPTY_ORDER"
+    ORDER_ID_CONFLICT = "ORDER_ID_CONFLICT"
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    SKU_NOT_IN_ORDER = "SKU_NOT_IN_ORDER"
+    QTY_EXCEEDS_ORDER = "QTY_EXCEEDS_ORDER"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    SHIPMENT_SHORTFALL = "SHIPMENT_SHORTFALL"
+    NOTHING_TO_SHIP = "NOTHING_TO_SHIP"
+    NOTHING_TO_REFUND = "NOTHING_TO_REFUND"
+
+
+class LookupErrorCode(StrEnum):
+    """A request named something that does not exist (GraphQL ``extensions.code``)."""
+
+    CHANNEL_NOT_FOUND = "CHANNEL_NOT_FOUND"
+    SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
+
+
+class AdminErrorCode(StrEnum):
+    """Why part of a back-office write (a catalog document or an admin mutation) was refused."""
+
+    INVALID = "INVALID"  # a value of the wrong type, range or form
+    REQUIRED = "REQUIRED"  # a required field is missing
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"  # a field or option the format does not know
+    DUPLICATE = "DUPLICATE"  # the same key defined twice
+    NOT_FOUND = "NOT_FOUND"  # refers to a product, source or stock that does not exist
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"  # too many entries in one call
+
+
+ErrorCode = OrderErrorCode | LookupErrorCode
+
+
+class DomainError(Exception):
+    """A rule refused an operation; ``code`` is stable, ``message`` is for people.
+
+    ``path`` names the argument at fault when there is one (``lines[2].quantity``).
+    """
+
+    def __init__(self, code: ErrorCode, message: str, path: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.path = path

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from gateway.domain.errors import AdminErrorCode
 from gateway.domain.quantity import (
     QuantityError,
     format_qty,
@@ -184,6 +185,7 @@ class Problem:
 
     path: tuple[str, ...]
     message: str
+    code: AdminErrorCode = AdminErrorCode.INVALID
 
 
 def parse_config(raw: object, level: Level) -> tuple[dict[str, OptionValue], list[Problem]]:
@@ -201,7 +203,8 @@ def parse_config(raw: object, level: Level) -> tuple[dict[str, OptionValue], lis
     for key, value in raw.items():
         option = OPTIONS.get(key) if isinstance(key, str) else None
         if option is None:
-            problems.append(Problem((str(key),), f"unknown option {key!r}"))
+            problems.append(Problem((str(key),), f"unknown option {key!r}",
+                                    AdminErrorCode.UNKNOWN_FIELD))
             continue
         if value is None:
             continue

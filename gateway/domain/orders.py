@@ -12,17 +12,39 @@ only for SKUs whose stock was managed when the order was placed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from enum import StrEnum
 
-from gateway.domain.errors import SHIPMENT_SHORTFALL, DomainError
+from gateway.domain.cart import LineResult, RequestedLine, backordered_notice
+from gateway.domain.errors import SHIPMENT_SHORTFALL, DomainError, OrderErrorCode
+from gateway.domain.inheritance import adapt_min_qty, resolve_chain, resolve_source_item
+from gateway.domain.model import StockSnapshot
+from gateway.domain.options import Backorders
 from gateway.domain.quantity import ZERO, compare, format_qty
+from gateway.domain.sourcing import Selection
 
+# Reservation event types: Magento's own names (and spelling) for the reservation metadata.
 PLACED = "order_placed"
 CANCELED = "order_canceled"
 SHIPPED = "shipment_created"
 REFUNDED = "creditmemo_created"
+
+MAX_ORDER_ID = 64
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands; the last two only describe an operation that was refused."""
+
+    PLACED = "placed"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"  # a placement refused by the checks: nothing was stored
+    NOT_FOUND = "not_found"  # the operation named an order that does not exist
 
 
 @dataclass(frozen=True)
@@ -79,27 +101,28 @@ class Order:
     request_key: str = ""  # canonical form of the placing request, for idempotent replays
 
     @property
-    def status(self) -> str:
+    def status(self) -> OrderStatus:
         ordered = sum((s.ordered for s in self.skus), ZERO)
         shipped = sum((s.shipped for s in self.skus), ZERO)
         cancelled = sum((s.cancelled for s in self.skus), ZERO)
         returned = sum((s.returned for s in self.skus), ZERO)
         open_qty = ordered - shipped - cancelled
         if open_qty == 0 and shipped > 0 and returned == shipped:
-            return "refunded"
+            return OrderStatus.REFUNDED
         if open_qty == 0 and shipped > 0:
-            return "shipped"
+            return OrderStatus.SHIPPED
         if shipped > 0:
-            return "partially_shipped"
+            return OrderStatus.PARTIALLY_SHIPPED
         if open_qty == 0:
-            return "canceled"
-        return "placed"
+            return OrderStatus.CANCELLED
+        return OrderStatus.PLACED
 
     def sku(self, sku: str) -> OrderSku:
         for entry in self.skus:
             if entry.sku == sku:
                 return entry
-        raise DomainError("SKU_NOT_IN_ORDER", f"SKU {sku!r} is not part of order {self.order_id}.")
+        raise DomainError(OrderErrorCode.SKU_NOT_IN_ORDER,
+                          f"SKU {sku!r} is not part of order {self.order_id}.")
 
 
 @dataclass(frozen=True)
@@ -125,6 +148,47 @@ class Plan:
     reservations: tuple[ReservationDelta, ...] = ()
     shelves: tuple[ShelfChange, ...] = ()
     shipped: tuple[ShipmentLine, ...] = field(default=())
+
+
+def check_order_id(order_id: str) -> None:
+    """Raise INVALID_ORDER_ID unless ``order_id`` is 1-64 characters without outer spaces."""
+    if not order_id or len(order_id) > MAX_ORDER_ID or order_id != order_id.strip():
+        raise DomainError(OrderErrorCode.INVALID_ORDER_ID,
+                          f"orderId must be 1-{MAX_ORDER_ID} characters without surrounding "
+                          "spaces.", "orderId")
+
+
+def request_key(channel: str, customer_group: str | None,
+                lines: Sequence[RequestedLine]) -> str:
+    """The canonical form of a placing request: a replay is idempotent only when equal."""
+    return json.dumps([channel, customer_group,
+                       [[line.sku, repr(line.quantity)] for line in lines]])
+
+
+def order_from_check(order_id: str, channel: str, stock_id: int, customer_group: str | None,
+                     key: str, results: Sequence[LineResult]) -> Order:
+    """The order a fully accepted cart check places (lines of one SKU are summed).
+
+    Every result must be ok (a quantity and an availability): a refused check places nothing.
+    """
+    skus: dict[str, OrderSku] = {}
+    for result in results:
+        assert result.quantity is not None and result.availability is not None
+        managed = result.availability.settings.manage_stock
+        prior = skus.get(result.sku, OrderSku(result.sku, ZERO, managed))
+        skus[result.sku] = OrderSku(result.sku, prior.ordered + result.quantity, managed,
+                                    prior.backorder_qty + result.backorder_qty)
+    lines = tuple(PlacedLine(r.sku, r.quantity or ZERO, r.backorder_qty, bool(r.notices))
+                  for r in results)
+    return Order(order_id, channel, stock_id, customer_group, tuple(skus.values()),
+                 lines=lines, request_key=key)
+
+
+def replayed_lines(order: Order) -> tuple[LineResult, ...]:
+    """The line results a replay of the placement answers: what was placed, with its notices."""
+    return tuple(LineResult(line.sku, line.qty, (), (backordered_notice(line.backorder_qty),)
+                            if line.notify else (), line.backorder_qty)
+                 for line in order.lines)
 
 
 def place(order: Order) -> Plan:
@@ -153,8 +217,27 @@ def requested(order: Order, lines: Sequence[tuple[str, Decimal]] | None,
     for sku, qty in wanted.items():
         available = getattr(order.sku(sku), limit)
         if compare(qty, available) > 0:
-            raise DomainError("QTY_EXCEEDS_ORDER", f"{format_qty(qty)} of {sku} requested but "
-                              f"only {format_qty(available)} can be taken from this order.")
+            raise DomainError(OrderErrorCode.QTY_EXCEEDS_ORDER,
+                              f"{format_qty(qty)} of {sku} requested but only "
+                              f"{format_qty(available)} can be taken from this order.")
+    return wanted
+
+
+def to_ship(order: Order, lines: Sequence[tuple[str, Decimal]] | None) -> dict[str, Decimal]:
+    """What a shipment takes per SKU: ``lines``, or everything still open; never nothing."""
+    wanted = requested(order, lines, "open")
+    if not wanted:
+        raise DomainError(OrderErrorCode.NOTHING_TO_SHIP,
+                          f"Order {order.order_id} has nothing open to ship.")
+    return wanted
+
+
+def to_refund(order: Order, lines: Sequence[tuple[str, Decimal]] | None) -> dict[str, Decimal]:
+    """What a refund takes back per SKU: ``lines``, or everything refundable; never nothing."""
+    wanted = requested(order, lines, "refundable")
+    if not wanted:
+        raise DomainError(OrderErrorCode.NOTHING_TO_REFUND,
+                          f"Order {order.order_id} has nothing left to refund.")
     return wanted
 
 
@@ -165,6 +248,42 @@ class Shelf:
     quantity: Decimal
     in_stock: bool
     out_of_stock_at: Decimal | None  # adapted min_qty when backorders are off, else None
+
+
+def shelves(snapshots: Iterable[StockSnapshot]) -> dict[tuple[str, str], Shelf]:
+    """Every source item of the snapshots' SKUs, keyed by (source code, sku), with the
+    quantity at which a shipment takes it out of stock: the adapted ``min_qty`` of its SKU
+    when the item's effective backorders are off, none when they are on."""
+    found = {}
+    for snapshot in snapshots:
+        min_qty = resolve_chain("min_qty", snapshot.chain).value
+        assert isinstance(min_qty, Decimal)
+        for item in snapshot.source_items:
+            backorders = resolve_source_item("backorders", item, snapshot.chain).value
+            assert isinstance(backorders, Backorders)
+            threshold = None if backorders.enabled else adapt_min_qty(min_qty, backorders)
+            found[item.source_code, snapshot.sku] = Shelf(item.quantity, item.in_stock,
+                                                          threshold)
+    return found
+
+
+def deductions(order: Order, wanted: Mapping[str, Decimal],
+               selection: Selection) -> list[ShipmentLine]:
+    """The shipment lines of ``wanted``: the selection's deductions for managed SKUs, and a
+    line without a source for each unmanaged SKU. Raises SHIPMENT_SHORTFALL (Magento's
+    message) when the selection cannot cover the managed quantities."""
+    if not selection.shippable:
+        raise DomainError(OrderErrorCode.SHIPMENT_SHORTFALL, SHIPMENT_SHORTFALL)
+    lines = [ShipmentLine(i.source_code, i.sku, i.qty_to_deduct)
+             for i in selection.items if i.qty_to_deduct > 0]
+    lines += [ShipmentLine(None, sku, qty) for sku, qty in wanted.items()
+              if not order.sku(sku).managed]
+    return lines
+
+
+def managed_lines(order: Order, wanted: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """The (sku, qty) of ``wanted`` whose stock is tracked: what source selection must cover."""
+    return [(sku, qty) for sku, qty in wanted.items() if order.sku(sku).managed]
 
 
 def ship(order: Order, deductions: Sequence[ShipmentLine],
@@ -183,7 +302,7 @@ def ship(order: Order, deductions: Sequence[ShipmentLine],
         key = (line.source_code, line.sku)
         left = remaining.get(key, ZERO) - line.qty
         if key not in remaining or compare(left, ZERO) < 0:
-            raise DomainError("SHIPMENT_SHORTFALL", SHIPMENT_SHORTFALL)
+            raise DomainError(OrderErrorCode.SHIPMENT_SHORTFALL, SHIPMENT_SHORTFALL)
         remaining[key] = left
     changes = []
     for (source, sku), quantity in remaining.items():
@@ -213,8 +332,9 @@ def refund(order: Order, wanted: Mapping[str, Decimal],
     for sku, qty in wanted.items():
         entry = skus[sku]
         if compare(qty, entry.refundable) > 0:
-            raise DomainError("QTY_EXCEEDS_ORDER", f"{format_qty(qty)} of {sku} requested but "
-                              f"only {format_qty(entry.refundable)} can be refunded.")
+            raise DomainError(OrderErrorCode.QTY_EXCEEDS_ORDER,
+                              f"{format_qty(qty)} of {sku} requested but only "
+                              f"{format_qty(entry.refundable)} can be refunded.")
         from_shelf = min(qty, entry.shipped - entry.returned)
         unshipped = qty - from_shelf
         if unshipped > 0:

@@ -10,11 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 from gateway.domain.model import EMPTY
 from gateway.domain.options import OptionValue
 
 Config = Mapping[str, OptionValue]
+
+
+class SourceItemStatus(StrEnum):
+    """A source item's status as stored and as written in catalog files."""
+
+    IN_STOCK = "in_stock"
+    OUT_OF_STOCK = "out_of_stock"
+
+    @classmethod
+    def of(cls, in_stock: bool) -> SourceItemStatus:
+        return cls.IN_STOCK if in_stock else cls.OUT_OF_STOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +121,11 @@ class SkuData:
     source_items: Mapping[str, tuple[SourceItemRecord, ...]]
     reserved: Mapping[str, Decimal]
     version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    """One product as stored, with every source item of it (on any source)."""
+
+    product: ProductRecord
+    source_items: tuple[SourceItemRecord, ...]

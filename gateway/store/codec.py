@@ -28,13 +28,11 @@ from gateway.domain.records import (
     ReservationRecord,
     SkuData,
     SourceItemRecord,
+    SourceItemStatus,
     SourceRecord,
     StockRecord,
     Topology,
 )
-
-IN_STOCK = "in_stock"
-OUT_OF_STOCK = "out_of_stock"
 
 
 def dump_json(value: object) -> str:
@@ -140,7 +138,7 @@ def product_from_row(row: Sequence[Any]) -> ProductRecord:
 
 
 def source_item_row(record: SourceItemRecord) -> tuple[object, ...]:
-    status = IN_STOCK if record.in_stock else OUT_OF_STOCK
+    status = SourceItemStatus.of(record.in_stock).value
     return (record.sku, record.source, dump_qty(record.quantity), status,
             dump_config(record.config))
 
@@ -148,7 +146,7 @@ def source_item_row(record: SourceItemRecord) -> tuple[object, ...]:
 def source_item_from_row(row: Sequence[Any]) -> SourceItemRecord:
     sku, source, quantity, status, config = row
     return SourceItemRecord(sku=sku, source=source, quantity=load_qty(quantity),
-                            in_stock=status == IN_STOCK,
+                            in_stock=status == SourceItemStatus.IN_STOCK,
                             config=load_config(config, Level.SOURCE_ITEM))
 
 

@@ -29,8 +29,8 @@ def dump_order(order: Order) -> str:
 
 def order_row(order: Order) -> tuple[object, ...]:
     """Column values in the order of INSERT_ORDER / UPDATE_ORDER."""
-    return (order.order_id, order.channel, order.stock_id, order.customer_group, order.status,
-            order.request_key, dump_order(order))
+    return (order.order_id, order.channel, order.stock_id, order.customer_group,
+            order.status.value, order.request_key, dump_order(order))
 
 
 def order_from_row(row: tuple[Any, ...]) -> Order:

@@ -10,6 +10,7 @@ from gateway.domain.orders import Order, ReservationDelta, ShelfChange
 from gateway.domain.records import (
     Catalog,
     ProductRecord,
+    ProductView,
     ReservationRecord,
     SkuData,
     SourceItemRecord,
@@ -55,6 +56,9 @@ class Store(Protocol):
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
         """Products, their source items, their reservation totals in ``stock_id`` and the data
         version, from one consistent snapshot."""
+
+    async def load_product(self, sku: str) -> ProductView | None:
+        """One product with every source item of it (any source); None when unknown."""
 
     async def import_catalog(self, catalog: Catalog, *, replace: bool) -> None:
         """Merge ``catalog`` by key (or start from empty when ``replace``) in one transaction.

@@ -125,7 +125,13 @@ ORDERS: tuple[str, ...] = (
     "CREATE INDEX reservations_order ON reservations (order_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS)
+# One spelling of the status: "cancelled" (the reservation event type stays Magento's
+# "order_canceled").
+CANCELLED_SPELLING: tuple[str, ...] = (
+    "UPDATE orders SET status = 'cancelled' WHERE status = 'canceled'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING)
 
 #: The schema version this code writes and expects.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -211,6 +217,12 @@ SKU_SNAPSHOT = """
     UNION ALL
     SELECT 't', sku, NULL, total, NULL, NULL FROM reservation_totals
         WHERE stock_id = ?2 AND sku IN (SELECT value FROM json_each(?1))
+    ORDER BY 1, 2, 3"""
+# One product and every source item of it, tagged like SKU_SNAPSHOT (?1 is the SKU).
+PRODUCT_VIEW = """
+    SELECT 'p', sku, NULL, name, NULL, config FROM products WHERE sku = ?1
+    UNION ALL
+    SELECT 'i', sku, source_code, quantity, status, config FROM source_items WHERE sku = ?1
     ORDER BY 1, 2, 3"""
 KNOWN_SKUS = "SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?))"
 SELECT_SOURCE_CODES = "SELECT code FROM sources"

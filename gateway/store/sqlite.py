@@ -23,6 +23,7 @@ from gateway.domain.orders import Order
 from gateway.domain.records import (
     Catalog,
     ProductRecord,
+    ProductView,
     ReservationRecord,
     SkuData,
     SourceItemRecord,
@@ -166,6 +167,13 @@ class SqliteStore:
         from every mapping; every known SKU has an entry in ``source_items`` (possibly empty).
         """
         return await read_skus(self._open(self._reader), self._run, skus, stock_id)
+
+    async def load_product(self, sku: str) -> ProductView | None:
+        """One product with every source item of it, in one statement; None when unknown."""
+        rows = await self._run(self._open(self._reader), sql.PRODUCT_VIEW, (sku,))
+        data = codec.sku_snapshot(rows)
+        product = data.products.get(sku)
+        return None if product is None else ProductView(product, data.source_items[sku])
 
     async def known_source_codes(self) -> set[str]:
         """Codes of every stored source."""

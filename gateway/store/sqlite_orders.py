@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.domain.orders import Order, ReservationDelta, ShelfChange
-from gateway.domain.records import ReservationRecord, SkuData, Topology
+from gateway.domain.records import ReservationRecord, SkuData, SourceItemStatus, Topology
 from gateway.store import codec
 from gateway.store import schema as sql
 from gateway.store.order_codec import order_from_row, order_row
@@ -71,7 +71,7 @@ class SqliteTransaction:
 
     async def update_source_items(self, changes: Sequence[ShelfChange]) -> None:
         await self._many(self._conn, sql.UPDATE_SOURCE_ITEM_QTY, [
-            (codec.dump_qty(c.quantity), codec.IN_STOCK if c.in_stock else codec.OUT_OF_STOCK,
+            (codec.dump_qty(c.quantity), SourceItemStatus.of(c.in_stock).value,
              c.sku, c.source_code) for c in changes])
 
 

@@ -40,12 +40,12 @@ async def test_global_config_set_and_cleared(api: Api) -> None:
 ])
 async def test_global_config_problems_change_nothing(api: Api, config: Any,
                                                      paths: list[str]) -> None:
-    before = await api.service.export_document()
+    before = await api.services.catalog.export_document()
     result = await admin(api, f"mutation($c: JSON!) {{ setGlobalConfig(config: $c) {RESULT} }}",
                          c=config)
     assert result["ok"] is False
     assert sorted(e["path"] for e in result["errors"]) == sorted(paths)
-    assert await api.service.export_document() == before
+    assert await api.services.catalog.export_document() == before
 
 
 async def test_stock_and_product_levels(api: Api) -> None:

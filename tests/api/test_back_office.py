@@ -68,7 +68,7 @@ async def test_without_configured_token_back_office_is_refused(make_api: Any) ->
 
 
 async def export(api: Api) -> dict[str, Any]:
-    return await api.service.export_document()
+    return await api.services.catalog.export_document()
 
 
 @pytest.mark.parametrize(("document", "paths"), [

@@ -81,7 +81,7 @@ async def test_cancel_gives_back_open_quantity_once(api: Api) -> None:
     await op(api, PLACE, id="D-1", channel="eu_website", lines=lines(("SHIRT", 4)))
     assert await salable(api, "SHIRT") == 3
     cancelled = await op(api, CANCEL, id="D-1")
-    assert cancelled["ok"] is True and cancelled["status"] == "canceled"
+    assert cancelled["ok"] is True and cancelled["status"] == "cancelled"
     assert await salable(api, "SHIRT") == 7
     again = await op(api, CANCEL, id="D-1")
     assert again["ok"] is True and await salable(api, "SHIRT") == 7

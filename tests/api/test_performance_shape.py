@@ -18,7 +18,7 @@ def many_products(count: int) -> dict[str, Any]:
 
 
 async def statements_for(api: Api, query: str, variables: dict[str, Any]) -> int:
-    store: Any = api.service.store
+    store: Any = api.services.store
     before = store.statements
     await api.data(query, variables)
     count: int = store.statements - before

@@ -98,16 +98,16 @@ async def test_200_buyers_for_50_units_across_4_workers(tmp_path: Path) -> None:
             cancelled = accepted[:10]
             async with asyncio.timeout(BURST_TIMEOUT):
                 first = await asyncio.gather(*(cancel(http, i) for i in cancelled))
-            assert all(r["ok"] is True and r["status"] == "canceled" for r in first), first
+            assert all(r["ok"] is True and r["status"] == "cancelled" for r in first), first
             assert await salable(http, "HOT") == {
                 "sku": "HOT", "salableQty": 10, "isSalable": True, "stockStatus": "IN_STOCK"}
             async with asyncio.timeout(BURST_TIMEOUT):
                 again = await asyncio.gather(*(cancel(http, i) for i in cancelled))
-            assert all(r["status"] == "canceled" and r["error"] is None for r in again), again
+            assert all(r["status"] == "cancelled" and r["error"] is None for r in again), again
             assert (await salable(http, "HOT"))["salableQty"] == 10
 
             view = (await gql(http, ORDER, id=cancelled[0]))["order"]
-            assert view["status"] == "canceled"
+            assert view["status"] == "cancelled"
             assert view["skus"] == [{"sku": "HOT", "ordered": 1, "cancelled": 1, "open": 0}]
             assert view["reservations"] == [
                 {"sku": "HOT", "stockId": STOCK_ID, "quantity": -1, "eventType": "order_placed"},

@@ -143,11 +143,11 @@ def assert_unauthenticated(body: dict[str, Any], call: Call, label: object = Non
 
 @pytest.mark.parametrize("call", CALLS, ids=str)
 async def test_back_office_field_needs_the_token(api: Api, call: Call) -> None:
-    before = await api.service.export_document()
+    before = await api.services.catalog.export_document()
     for label, authorization in BAD_CREDENTIALS:
         body = await post(api, call, authorization)
         assert_unauthenticated(body, call, label)
-        assert await api.service.export_document() == before, label
+        assert await api.services.catalog.export_document() == before, label
 
     # The right token passes the permission (the dummy call may still be refused otherwise,
     # e.g. an unknown channel "X", but never with UNAUTHENTICATED nor an internal error).
@@ -167,11 +167,11 @@ async def test_without_a_configured_token_everything_back_office_is_refused(
     async with make_api() as loader:  # load the shop with a token first ...
         await loader.load(SHOP)
     async with make_api(admin_token=None) as api:  # ... then serve it without one
-        before = await api.service.export_document()
+        before = await api.services.catalog.export_document()
         for authorization in ("Bearer anything", f"Bearer {TOKEN}", "Bearer ", "Bearer None",
                               None):
             assert_unauthenticated(await post(api, call, authorization), call, authorization)
-        assert await api.service.export_document() == before
+        assert await api.services.catalog.export_document() == before
 
 
 async def test_the_empty_string_token_is_no_token(make_api: Callable[..., Any]) -> None:

@@ -360,7 +360,7 @@ async def assert_still_serving(api: Api) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_ids())
 async def test_hostile_request_is_refused_cleanly(api: Api, case: Hostile) -> None:
-    before = await api.service.export_document()
+    before = await api.services.catalog.export_document()
 
     response = await send(api, case)
 
@@ -370,7 +370,7 @@ async def test_hostile_request_is_refused_cleanly(api: Api, case: Hostile) -> No
     case.expect(response)
 
     await assert_still_serving(api)
-    assert await api.service.export_document() == before
+    assert await api.services.catalog.export_document() == before
     if case.order_id is not None:
         data = await api.data(ORDER, {"id": case.order_id}, token=TOKEN)
         assert data["order"] is None, data
@@ -402,7 +402,7 @@ async def test_unexpected_exception_is_masked_and_logged_once(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(api.service, method, broken)
+    monkeypatch.setattr(api.services.storefront, method, broken)
     caplog.set_level(logging.DEBUG)
     response = await api.client.post("/graphql", json={"query": query,
                                                        "variables": {"g": MARKER_GROUP}})
@@ -437,7 +437,7 @@ async def test_each_unexpected_error_gets_its_own_request_id(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(api.service, "availability", broken)
+    monkeypatch.setattr(api.services.storefront, "availability", broken)
     caplog.set_level(logging.ERROR)
     ids = set()
     for _ in range(3):

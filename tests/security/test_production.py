@@ -29,7 +29,7 @@ MISSPELLED_SUBFIELD = '{ availability(channel: "eu_website", skus: ["SHIRT"]) { 
 async def mode(request: pytest.FixtureRequest,
                make_api: Callable[..., Any]) -> AsyncIterator[tuple[bool, Api]]:
     production: bool = request.param
-    async with make_api(production=production) as api:
+    async with make_api(env="production" if production else "development") as api:
         await api.load(SHOP)
         yield production, api
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from gateway.domain.cart import RequestedLine
-from gateway.order_service import OrderService
-from gateway.service import InventoryService
+from gateway.services import Services, build_services
+from gateway.services.orders import OrderService
 from gateway.store.sqlite import SqliteStore
 
 D = Decimal
@@ -66,7 +66,7 @@ Row = tuple[int, str | None, str, int, Decimal]
 class Shop:
     path: Path
     store: SqliteStore
-    inventory: InventoryService
+    services: Services
     orders: OrderService
 
     def rows(self) -> list[Row]:
@@ -84,7 +84,7 @@ class Shop:
         return {(sku, stock): total for sku, stock, total in found}
 
     async def salable(self) -> dict[str, tuple[Decimal | None, bool, Decimal]]:
-        answers = await self.inventory.availability(CHANNEL, SKUS)
+        answers = await self.services.storefront.availability(CHANNEL, SKUS)
         result = {}
         for sku, answer in zip(SKUS, answers, strict=True):
             assert answer is not None
@@ -116,9 +116,9 @@ async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
     store = SqliteStore(path)
     await store.open()
     try:
-        inventory = InventoryService(store)
-        assert await inventory.import_document(CATALOG, replace=True) == []
-        yield Shop(path, store, inventory, OrderService(inventory))
+        services = build_services(store)
+        assert await services.catalog.import_document(CATALOG, replace=True) == []
+        yield Shop(path, store, services, services.orders)
     finally:
         await store.close()
 
@@ -184,7 +184,7 @@ async def compact_and_check(shop: Shop) -> tuple[list[Row], list[Row]]:
 
 
 async def test_compaction_removes_exactly_the_zero_sum_groups(shop: Shop) -> None:
-    assert await shop.inventory.import_document({
+    assert await shop.services.catalog.import_document({
         "format": "availability-catalog/1",
         "reservations": [
             reservation("TEE", -1),  # no order id: never compacted
@@ -248,7 +248,7 @@ async def test_decimal_group_summing_to_zero_exactly_is_removed(shop: Shop) -> N
     assert [row[4] for row in shop.rows()] == [D("-0.3"), D("0.1"), D("0.2")]
     # Near misses stay (one ten-thousandth off; a lone -0.0001, above the candidate query's
     # float cut-off of 0.00005); another group summing to exactly zero in decimals goes.
-    assert await shop.inventory.import_document({
+    assert await shop.services.catalog.import_document({
         "format": "availability-catalog/1",
         "reservations": [
             reservation("ROPE", -0.3, "near"), reservation("ROPE", 0.1, "near"),

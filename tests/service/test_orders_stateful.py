@@ -1,4 +1,4 @@
-"""Stateful test: the real OrderService + InventoryService on a real SQLite file, against a
+"""Stateful test: the real order and storefront services on a real SQLite file, against a
 plain-Decimal model of sources, reservations and orders (SEMANTICS §5, §6, §7, §9).
 
 Catalog: one stock ("web" channel) over two sources whose priority order is not their
@@ -37,8 +37,8 @@ from hypothesis.stateful import (
 from gateway.domain.cart import RequestedLine
 from gateway.domain.errors import CartIssueCode
 from gateway.domain.orders import ShipmentLine
-from gateway.order_service import OrderOutcome, OrderService
-from gateway.service import InventoryService
+from gateway.services import build_services
+from gateway.services.orders import OrderOutcome, OrderService
 from gateway.store.sqlite import SqliteStore
 
 T = TypeVar("T")
@@ -140,7 +140,7 @@ class OrderModel:
             return "refunded" if returned == shipped else "shipped"
         if shipped > 0:
             return "partially_shipped"
-        return "canceled" if still_open == 0 else "placed"
+        return "cancelled" if still_open == 0 else "placed"
 
 
 def totals_by(lines: list[tuple[str | None, str, Decimal]]) -> dict[tuple[str | None, str],
@@ -163,11 +163,11 @@ class OrderMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.tmp = tempfile.TemporaryDirectory()
         self.store = SqliteStore(Path(self.tmp.name) / "gateway.sqlite3")
-        self.inventory = InventoryService(self.store)
-        self.service = OrderService(self.inventory)
+        self.services = build_services(self.store)
+        self.service: OrderService = self.services.orders
         try:
             self.run(self.store.open())
-            problems = self.run(self.inventory.import_document(CATALOG, replace=True))
+            problems = self.run(self.services.catalog.import_document(CATALOG, replace=True))
             assert problems == [], problems
         except BaseException:
             self.teardown()  # aiosqlite's worker threads would keep the process alive
@@ -306,7 +306,7 @@ class OrderMachine(RuleBasedStateMachine):
         added = data.draw(quantities(sku, D(1) if sku not in DECIMAL_SKUS else D("0.1"), D(3)),
                           label="added")
         quantity = self.qty[key] + added
-        problems = self.run(self.inventory.import_document({
+        problems = self.run(self.services.catalog.import_document({
             "format": "availability-catalog/1",
             "source_items": [{"sku": sku, "source": source, "quantity": float(quantity),
                               "status": "in_stock",  # an upsert: the item config is restated
@@ -540,7 +540,7 @@ class OrderMachine(RuleBasedStateMachine):
 
     @invariant()
     def availability_matches_model(self) -> None:
-        answers = self.run(self.inventory.availability(CHANNEL, list(SKUS)))
+        answers = self.run(self.services.storefront.availability(CHANNEL, list(SKUS)))
         for sku, answer in zip(SKUS, answers, strict=True):
             assert answer is not None, sku
             if not MANAGED[sku]:

@@ -28,6 +28,7 @@ from gateway.catalog.io import (
     read_catalog_file,
     write_catalog_file,
 )
+from gateway.domain.errors import AdminErrorCode
 from gateway.domain.options import OPTIONS, Backorders
 from gateway.domain.quantity import to_number
 from gateway.domain.records import (
@@ -272,7 +273,8 @@ def test_every_problem_is_reported_at_once_in_document_order() -> None:
 def test_problem_messages_are_readable() -> None:
     _, problems = parse_catalog(changed(("sources", 1), {"code": "s1", "name": "again"}))
     assert problems == [CatalogProblem(
-        "$.sources[1].code", "duplicate source code 's1' (first defined at $.sources[0].code)")]
+        "$.sources[1].code", "duplicate source code 's1' (first defined at $.sources[0].code)",
+        AdminErrorCode.DUPLICATE)]
     assert str(problems[0]).startswith("$.sources[1].code: duplicate")
     _, problems = parse_catalog(changed(("reservations", 0, "sku"), "B"))
     assert "unknown sku 'B'" in problems[0].message

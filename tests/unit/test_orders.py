@@ -69,6 +69,6 @@ def test_refund_returns_latest_shipment_first_then_releases_the_rest() -> None:
 
 
 def test_status_follows_the_quantities() -> None:
-    assert order(OrderSku("A", D(2), True, cancelled=D(2))).status == "canceled"
+    assert order(OrderSku("A", D(2), True, cancelled=D(2))).status == "cancelled"
     assert order(OrderSku("A", D(2), True, shipped=D(1))).status == "partially_shipped"
     assert order(OrderSku("A", D(2), True, shipped=D(2), returned=D(2))).status == "refunded"

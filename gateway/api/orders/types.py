@@ -1,19 +1,24 @@
-"""Strawberry types of the order operations and their mapping from order outcomes."""
+"""Order types and their mapping from order outcomes."""
 
 from __future__ import annotations
 
 import strawberry
 
-from gateway.api.types import CartLineResult, SettingLevel, cart_line
+from gateway.api.common import CartLineResult, cart_line
+from gateway.api.enums import Level, OrderErrorCode, OrderStatus
+from gateway.domain.errors import DomainError
 from gateway.domain.orders import Order, ShipmentLine
 from gateway.domain.quantity import ZERO
-from gateway.order_service import LowStockRow, OrderOutcome, OrderView
+from gateway.domain.sourcing import Selection
+from gateway.services.orders import LowStockRow, OrderOutcome, OrderView
 
 
-@strawberry.type(description="Why an order operation was refused as a whole.")
+@strawberry.type(description="Why an order operation was refused as a whole: a stable code, "
+                             "a message, and the argument at fault when there is one.")
 class OrderError:
-    code: str
+    code: OrderErrorCode
     message: str
+    path: str | None
 
 
 @strawberry.type(description="Quantity taken from a source (negative: returned by a refund).")
@@ -49,7 +54,7 @@ class OrderDetails:
     channel: str
     stock_id: int
     customer_group: str | None
-    status: str
+    status: OrderStatus
     skus: list[OrderSkuState]
     shipments: list[ShipmentItem]
     reservations: list[OrderReservation]
@@ -59,7 +64,7 @@ class OrderDetails:
 class OrderResult:
     ok: bool
     order_id: str
-    status: str
+    status: OrderStatus
     lines: list[CartLineResult]
     error: OrderError | None
     replayed: bool = strawberry.field(description="placeOrder answered a replay of the same "
@@ -69,15 +74,37 @@ class OrderResult:
     order: OrderDetails | None
 
 
-@strawberry.type(description="A source item below its effective notify quantity (§8).")
+@strawberry.type(description="A source item below its effective notify quantity.")
 class LowStockItem:
     sku: str
     product_name: str
     source_code: str
     quantity: float
     notify_stock_qty: float
-    level: SettingLevel  # type: ignore[valid-type]
+    level: Level
     setting_source_code: str | None
+
+
+@strawberry.type
+class SourceSelectionItem:
+    source_code: str
+    sku: str
+    qty_to_deduct: float
+    qty_available: float
+
+
+@strawberry.type
+class SourceSelection:
+    shippable: bool
+    items: list[SourceSelectionItem]
+
+
+def source_selection(selection: Selection) -> SourceSelection:
+    return SourceSelection(shippable=selection.shippable, items=[
+        SourceSelectionItem(source_code=i.source_code, sku=i.sku,
+                            qty_to_deduct=float(i.qty_to_deduct),
+                            qty_available=float(i.qty_available))
+        for i in selection.items])
 
 
 def _shipments(lines: tuple[ShipmentLine, ...]) -> list[ShipmentItem]:
@@ -99,6 +126,11 @@ def order_details(order: Order, view: OrderView | None = None) -> OrderDetails:
                       for r in (view.reservations if view else ())])
 
 
+def order_error(error: DomainError) -> OrderError:
+    assert isinstance(error.code, OrderErrorCode), error.code
+    return OrderError(code=error.code, message=error.message, path=error.path)
+
+
 def order_result(outcome: OrderOutcome, requested: list[float] | None = None) -> OrderResult:
     order = outcome.order
     lines = []
@@ -108,10 +140,9 @@ def order_result(outcome: OrderOutcome, requested: list[float] | None = None) ->
         if order is not None and outcome.ok and line.quantity is not None:
             reserved = line.quantity if order.sku(line.sku).managed else ZERO
         lines.append(cart_line(line, quantity, reserved))
-    error = outcome.error
     return OrderResult(
         ok=outcome.ok, order_id=outcome.order_id, status=outcome.status, lines=lines,
-        error=OrderError(code=error.code, message=error.message) if error else None,
+        error=order_error(outcome.error) if outcome.error else None,
         replayed=outcome.replayed, shipments=_shipments(outcome.shipped),
         order=order_details(order) if order is not None else None)
 

@@ -9,20 +9,15 @@ CLI. Problems come back with paths relative to the mutation's arguments (``confi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from gateway.catalog import FORMAT, CatalogProblem, dump_config, dump_stock
-from gateway.domain.records import Config, ProductRecord, SourceItemRecord, Topology
-from gateway.service import InventoryService
+from gateway.domain.errors import AdminErrorCode
+from gateway.domain.records import Config, ProductView, Topology
+from gateway.services.catalog import CatalogService
+from gateway.services.reader import InventoryReader
 
 MAX_SOURCE_ITEMS = 10_000
-
-
-@dataclass(frozen=True)
-class ProductView:
-    product: ProductRecord
-    source_items: tuple[SourceItemRecord, ...]
 
 
 def _patched(current: Config, patch: object) -> dict[str, object] | None:
@@ -45,7 +40,7 @@ def _relative(problems: Sequence[CatalogProblem], prefix: str,
         path = p.path
         if path.startswith(prefix):
             path = replacement + path[len(prefix):]
-        out.append(CatalogProblem(path.lstrip("."), p.message))
+        out.append(CatalogProblem(path.lstrip("."), p.message, p.code))
     return out
 
 
@@ -53,21 +48,26 @@ def _not_an_object(name: str) -> list[CatalogProblem]:
     return [CatalogProblem(name, "must be an object of option name -> value (null clears)")]
 
 
+def _unknown(path: str, message: str) -> list[CatalogProblem]:
+    return [CatalogProblem(path, message, AdminErrorCode.NOT_FOUND)]
+
+
 class AdminService:
     """Back-office writes and reads of configuration and catalog entities."""
 
-    def __init__(self, inventory: InventoryService) -> None:
-        self.inventory = inventory
-        self.store = inventory.store
+    def __init__(self, reader: InventoryReader, catalog: CatalogService) -> None:
+        self.reader = reader
+        self.catalog = catalog
+        self.store = reader.store
 
     async def _import(self, fragment: dict[str, Any], prefix: str,
                       replacement: str) -> list[CatalogProblem]:
-        problems = await self.inventory.import_document({"format": FORMAT, **fragment})
+        problems = await self.catalog.import_document({"format": FORMAT, **fragment})
         return _relative(problems, prefix, replacement)
 
     async def set_global_config(self, patch: object) -> list[CatalogProblem]:
         """Set (or, with null, clear) global options; other options are left as they are."""
-        topology = await self.inventory.topology()
+        topology = await self.reader.topology()
         merged = _patched(topology.global_config, patch)
         if merged is None:
             return _not_an_object("config")
@@ -75,10 +75,10 @@ class AdminService:
 
     async def set_stock_config(self, stock_id: int, patch: object) -> list[CatalogProblem]:
         """Set or clear per-stock overrides of global options."""
-        topology = await self.inventory.topology()
+        topology = await self.reader.topology()
         stock = topology.stocks.get(stock_id)
         if stock is None:
-            return [CatalogProblem("stockId", f"unknown stock {stock_id}")]
+            return _unknown("stockId", f"unknown stock {stock_id}")
         merged = _patched(stock.config, patch)
         if merged is None:
             return _not_an_object("config")
@@ -89,7 +89,7 @@ class AdminService:
         """Set product options; a null clears the override ("Use Config Settings")."""
         view = await self.product(sku)
         if view is None:
-            return [CatalogProblem("sku", f"unknown product {sku!r}")]
+            return _unknown("sku", f"unknown product {sku!r}")
         merged = _patched(view.product.config, patch)
         if merged is None:
             return _not_an_object("config")
@@ -109,20 +109,19 @@ class AdminService:
         """Upsert up to :data:`MAX_SOURCE_ITEMS` source items in one transaction."""
         if len(items) > MAX_SOURCE_ITEMS:
             return [CatalogProblem("items", f"at most {MAX_SOURCE_ITEMS} items per call "
-                                            f"(got {len(items)})")]
+                                            f"(got {len(items)})", AdminErrorCode.LIMIT_EXCEEDED)]
         return await self._import({"source_items": [dict(i) for i in items]},
                                   "$.source_items", "items")
 
-    async def delete_product(self, sku: str) -> bool:
+    async def delete_product(self, sku: str) -> list[CatalogProblem]:
         """Remove a product and its source items; its reservations stay as history."""
-        return await self.store.delete_product(sku)
+        if await self.store.delete_product(sku):
+            return []
+        return _unknown("sku", f"unknown product {sku!r}")
 
     async def topology(self) -> Topology:
-        return await self.inventory.topology()
+        return await self.reader.topology()
 
     async def product(self, sku: str) -> ProductView | None:
-        data = await self.store.load_skus([sku], 0)
-        product = data.products.get(sku)
-        if product is None:
-            return None
-        return ProductView(product, data.source_items.get(sku, ()))
+        """What the product and each of its source items set; None when unknown."""
+        return await self.reader.product(sku)

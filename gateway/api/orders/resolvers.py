@@ -1,31 +1,27 @@
-"""Back-office order operations (token): place, cancel, ship, refund, order view, low stock."""
+"""Back-office order resolvers (token): translate arguments and call the order service."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
+from gateway.api.common import CartLineInput, DestinationInput
 from gateway.api.context import BACK_OFFICE, Context
+from gateway.api.enums import Algorithm
 from gateway.api.limits import requested_lines
-from gateway.api.order_types import (
+from gateway.api.orders.types import (
     LowStockItem,
     OrderDetails,
     OrderResult,
+    SourceSelection,
     low_stock_item,
     order_details,
     order_result,
+    source_selection,
 )
-from gateway.api.types import CartLineInput, DestinationInput, SourceSelectionAlgorithm
 from gateway.domain.cart import RequestedLine
-from gateway.domain.errors import DomainError
-from gateway.domain.sourcing import Destination
-
-
-def _error(exc: DomainError) -> GraphQLError:
-    return GraphQLError(exc.message, extensions={"code": exc.code})
 
 
 def _lines(ctx: Context, lines: list[CartLineInput] | None) -> list[RequestedLine] | None:
@@ -34,25 +30,33 @@ def _lines(ctx: Context, lines: list[CartLineInput] | None) -> list[RequestedLin
 
 @strawberry.type
 class OrderQuery:
+    @strawberry.field(description="Back office (token).", permission_classes=BACK_OFFICE)
+    async def source_selection(
+            self, info: Info[Context, None], channel: str, lines: list[CartLineInput],
+            algorithm: Algorithm = Algorithm.PRIORITY,
+            destination: DestinationInput | None = None) -> SourceSelection:
+        ctx = info.context
+        selection = await ctx.services.storefront.source_selection(
+            channel, requested_lines(lines, ctx.settings.max_cart_lines), algorithm,
+            destination.to_domain() if destination is not None else None)
+        return source_selection(selection)
+
     @strawberry.field(description="Back office (token): an order, its reservations and "
                                   "shipments; null when unknown.",
                       permission_classes=BACK_OFFICE)
     async def order(self, info: Info[Context, None], order_id: str) -> OrderDetails | None:
-        view = await info.context.orders.order(order_id)
+        view = await info.context.services.orders.order(order_id)
         return order_details(view.order, view) if view is not None else None
 
     @strawberry.field(description="Back office (token): source items below their effective "
-                                  "notify quantity (SEMANTICS §8).",
+                                  "notify quantity.",
                       permission_classes=BACK_OFFICE)
     async def low_stock(
             self, info: Info[Context, None],
             # Named in Python apart from GraphQL: `source` collides with strawberry's own.
             source_code: Annotated[str | None, strawberry.argument(name="source")] = None,
             channel: str | None = None) -> list[LowStockItem]:
-        try:
-            rows = await info.context.orders.low_stock(source_code, channel)
-        except DomainError as exc:
-            raise _error(exc) from None
+        rows = await info.context.services.orders.low_stock(source_code, channel)
         return [low_stock_item(row) for row in rows]
 
 
@@ -64,11 +68,8 @@ class OrderMutation:
                           lines: list[CartLineInput],
                           customer_group: str | None = None) -> OrderResult:
         requested = _lines(info.context, lines) or []
-        try:
-            outcome = await info.context.orders.place_order(order_id, channel, requested,
-                                                            customer_group)
-        except DomainError as exc:
-            raise _error(exc) from None
+        outcome = await info.context.services.orders.place_order(order_id, channel, requested,
+                                                                 customer_group)
         return order_result(outcome, [line.quantity for line in lines]
                             if len(outcome.lines) == len(lines) and not outcome.replayed
                             else None)
@@ -76,20 +77,19 @@ class OrderMutation:
     @strawberry.mutation(description="Back office (token): release what is not shipped yet.",
                          permission_classes=BACK_OFFICE)
     async def cancel_order(self, info: Info[Context, None], order_id: str) -> OrderResult:
-        return order_result(await info.context.orders.cancel_order(order_id))
+        return order_result(await info.context.services.orders.cancel_order(order_id))
 
     @strawberry.mutation(description="Back office (token): deduct sources chosen by source "
                                      "selection; all open lines unless `lines` is given.",
                          permission_classes=BACK_OFFICE)
     async def ship_order(
             self, info: Info[Context, None], order_id: str,
-            algorithm: SourceSelectionAlgorithm = SourceSelectionAlgorithm.PRIORITY,
+            algorithm: Algorithm = Algorithm.PRIORITY,
             destination: DestinationInput | None = None,
             lines: list[CartLineInput] | None = None) -> OrderResult:
-        target = Destination(destination.latitude, destination.longitude, destination.country,
-                             destination.postcode) if destination is not None else None
-        outcome = await info.context.orders.ship_order(
-            order_id, _lines(info.context, lines), algorithm.to_domain(), target)
+        outcome = await info.context.services.orders.ship_order(
+            order_id, _lines(info.context, lines), algorithm,
+            destination.to_domain() if destination is not None else None)
         return order_result(outcome)
 
     @strawberry.mutation(description="Back office (token): shipped quantity returns to its "
@@ -97,5 +97,5 @@ class OrderMutation:
                          permission_classes=BACK_OFFICE)
     async def refund_order(self, info: Info[Context, None], order_id: str,
                            lines: list[CartLineInput] | None = None) -> OrderResult:
-        return order_result(await info.context.orders.refund_order(
+        return order_result(await info.context.services.orders.refund_order(
             order_id, _lines(info.context, lines)))

@@ -1,0 +1,116 @@
+"""Back-office administration resolvers (token): translate arguments, call the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from gateway.api.admin.types import (
+    AdminResult,
+    ImportResult,
+    InventoryConfig,
+    Product,
+    ProductInput,
+    Source,
+    SourceInput,
+    SourceItemInput,
+    Stock,
+    StockInput,
+    admin_result,
+    catalog_entry,
+    import_result,
+    inventory_config,
+    product,
+    source,
+    stock,
+)
+from gateway.api.context import BACK_OFFICE, Context
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(permission_classes=BACK_OFFICE)
+    async def inventory_config(self, info: Info[Context, None]) -> InventoryConfig:
+        return inventory_config((await info.context.services.admin.topology()).global_config)
+
+    @strawberry.field(permission_classes=BACK_OFFICE)
+    async def sources(self, info: Info[Context, None]) -> list[Source]:
+        return [source(s) for s in (await info.context.services.admin.topology()).sources.values()]
+
+    @strawberry.field(permission_classes=BACK_OFFICE)
+    async def stocks(self, info: Info[Context, None]) -> list[Stock]:
+        return [stock(s) for s in (await info.context.services.admin.topology()).stocks.values()]
+
+    @strawberry.field(permission_classes=BACK_OFFICE,
+                      description="What the product and each of its source items set; null if "
+                                  "unknown.")
+    async def product(self, info: Info[Context, None], sku: str) -> Product | None:
+        view = await info.context.services.admin.product(sku)
+        return product(view) if view is not None else None
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(description="Back office (token): the catalog file format over the API; "
+                                     "same validation, one transaction.",
+                         permission_classes=BACK_OFFICE)
+    async def import_catalog(self, info: Info[Context, None], document: JSON,
+                             replace: bool = False) -> ImportResult:
+        return import_result(await info.context.services.catalog.import_document(
+            document, replace=replace))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Set global options; a null clears one (built-in default).")
+    async def set_global_config(self, info: Info[Context, None], config: JSON) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_global_config(config))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Set per-stock overrides; a null clears one.")
+    async def set_stock_config(self, info: Info[Context, None], stock_id: int,
+                               config: JSON) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_stock_config(stock_id, config))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Set product options; a null clears one (Use Config "
+                                     "Settings).")
+    async def set_product_config(self, info: Info[Context, None], sku: str,
+                                 config: JSON) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_product_config(sku, config))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE)
+    async def upsert_product(self, info: Info[Context, None],
+                             product: ProductInput) -> AdminResult:
+        return admin_result(await info.context.services.admin.upsert_product(
+            catalog_entry(vars(product))))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE)
+    async def upsert_source(
+            self, info: Info[Context, None],
+            # Named in Python apart from GraphQL: `source` collides with strawberry's own.
+            source_input: Annotated[SourceInput, strawberry.argument(name="source")],
+    ) -> AdminResult:
+        return admin_result(await info.context.services.admin.upsert_source(
+            catalog_entry(vars(source_input))))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Create or replace a stock: its channels and linked sources.")
+    async def upsert_stock(self, info: Info[Context, None], stock: StockInput) -> AdminResult:
+        entry = catalog_entry(vars(stock))
+        entry["sources"] = [catalog_entry(vars(link)) for link in stock.sources]
+        return admin_result(await info.context.services.admin.upsert_stock(entry))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Upsert source items (quantity, status, source-level "
+                                     "options), up to 10,000 per call, in one transaction.")
+    async def set_source_items(self, info: Info[Context, None],
+                               items: list[SourceItemInput]) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_source_items(
+            [catalog_entry(vars(item)) for item in items]))
+
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Delete a product and its source items.")
+    async def delete_product(self, info: Info[Context, None], sku: str) -> AdminResult:
+        return admin_result(await info.context.services.admin.delete_product(sku))

@@ -1,0 +1,1 @@
+"""Back office (token): orders, source selection and the low-stock report."""

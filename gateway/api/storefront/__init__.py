@@ -1,0 +1,1 @@
+"""Storefront (public): availability and cart validation."""

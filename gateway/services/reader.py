@@ -1,0 +1,167 @@
+"""The one read side every service shares: a topology cache and the bulk SKU load.
+
+Topology (global config, sources, stocks, channels) is small and slowly changing: it is cached
+in-process and reloaded when the data version read with the SKUs differs, so several worker
+processes (or replicas) stay correct. SKU data (products, source items, reservation totals) is
+never cached: quantities are always read fresh, in one statement for any number of SKUs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from gateway.domain.availability import Availability
+from gateway.domain.errors import DomainError, LookupErrorCode
+from gateway.domain.model import ConfigChain, SourceItemState, StockSnapshot
+from gateway.domain.records import ProductView, SkuData, StockRecord, Topology
+from gateway.domain.sourcing import SourceInfo, StockOnShelf
+from gateway.services.settings_cache import SettingsCache
+from gateway.store.protocol import Store
+
+
+class SkuReader(Protocol):
+    """What the reader loads through: the store itself, or an open write transaction."""
+
+    async def data_version(self) -> int: ...
+    async def load_topology(self) -> Topology: ...
+    async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData: ...
+
+
+class ChannelNotFound(DomainError):
+    def __init__(self, channel: str) -> None:
+        super().__init__(LookupErrorCode.CHANNEL_NOT_FOUND,
+                         f"Unknown sales channel {channel!r}.", "channel")
+        self.channel = channel
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What one request read: the topology it was read under, the channel's stock, the SKUs."""
+
+    topology: Topology
+    stock: StockRecord
+    data: SkuData
+
+    def snapshot(self, sku: str) -> StockSnapshot | None:
+        """The (sku, stock) snapshot the rules are computed from; None for an unknown SKU."""
+        product = self.data.products.get(sku)
+        if product is None:
+            return None
+        sources = self.topology.sources
+        linked = {link.source_code for link in self.stock.sources}
+        items = tuple(
+            SourceItemState(
+                source_code=item.source, quantity=item.quantity, in_stock=item.in_stock,
+                source_enabled=(src := sources.get(item.source)) is not None and src.enabled,
+                linked=item.source in linked, config=item.config)
+            for item in self.data.source_items.get(sku, ()))
+        chain = ConfigChain(product.config, self.stock.config, self.topology.global_config)
+        return StockSnapshot(sku, self.stock.id, items, self.data.reserved.get(sku, Decimal(0)),
+                             chain)
+
+    def snapshots(self) -> list[StockSnapshot]:
+        """The snapshot of every loaded (known) SKU."""
+        return [s for sku in self.data.products if (s := self.snapshot(sku)) is not None]
+
+    def selection_inputs(self) -> tuple[list[SourceInfo], dict[tuple[str, str], StockOnShelf]]:
+        """The stock's linked sources and the loaded SKUs' items, as source selection takes
+        them."""
+        sources = [SourceInfo(code=s.code, priority=link.priority, enabled=s.enabled,
+                              latitude=s.latitude, longitude=s.longitude, country=s.country,
+                              postcode=s.postcode)
+                   for link in self.stock.sources
+                   if (s := self.topology.sources.get(link.source_code))]
+        shelves = {(item.source, item.sku): StockOnShelf(item.quantity, item.in_stock)
+                   for items in self.data.source_items.values() for item in items}
+        return sources, shelves
+
+
+class InventoryReader:
+    """Topology cache and bulk SKU loads over one store (shared by every service)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._topology: Topology | None = None
+        self._reload = asyncio.Lock()
+        self.settings_cache = SettingsCache()
+
+    async def topology(self) -> Topology:
+        """The cached topology, reloaded when another writer changed the data version."""
+        version = await self.store.data_version()
+        cached = self._topology
+        if cached is not None and cached.version == version:
+            return cached
+        async with self._reload:
+            if self._topology is None or self._topology.version != version:
+                self._topology = await self.store.load_topology()
+            return self._topology
+
+    async def topology_via(self, via: SkuReader | None) -> Topology:
+        """The topology as ``via`` sees it: inside a transaction the cached one is used only
+        when its version is the transaction's."""
+        if via is None:
+            return await self.topology()
+        cached = self._topology
+        if cached is not None and cached.version == await via.data_version():
+            return cached
+        return await via.load_topology()
+
+    @staticmethod
+    def stock_for(channel: str, topology: Topology) -> StockRecord:
+        """The stock selling ``channel``; raises ChannelNotFound."""
+        stock_id = topology.channels.get(channel)
+        if stock_id is None:
+            raise ChannelNotFound(channel)
+        return topology.stocks[stock_id]
+
+    async def load(self, channel: str, skus: Sequence[str],
+                   via: SkuReader | None = None) -> Loaded:
+        """Topology, stock and SKU data in one statement while the topology cache is current.
+
+        The SKU snapshot carries the data version: only when it differs from the cached
+        topology's (another writer changed configuration) is the topology reloaded, and the
+        SKUs re-read if the channel now points at another stock. ``via`` is an open
+        transaction to read through (its topology is then read inside it, not cached).
+        """
+        topology = self._topology
+        if topology is None or channel not in topology.channels:
+            topology = await (via.load_topology() if via else self.topology())
+        stock = self.stock_for(channel, topology)
+        source: SkuReader = via or self.store
+        data = await source.load_skus(skus, stock.id)
+        if data.version != topology.version:
+            topology = await (via.load_topology() if via else self.topology())
+            fresh = self.stock_for(channel, topology)
+            if fresh.id != stock.id:
+                data = await source.load_skus(skus, fresh.id)
+            stock = fresh
+        return Loaded(topology, stock, data)
+
+    async def load_stock(self, stock_id: int, skus: Sequence[str],
+                         via: SkuReader | None = None) -> Loaded:
+        """Like :meth:`load`, for a stock named by id (an order's stock)."""
+        topology = await self.topology_via(via)
+        stock = topology.stocks[stock_id]
+        return Loaded(topology, stock, await (via or self.store).load_skus(skus, stock.id))
+
+    async def assess(self, channel: str, skus: Sequence[str], customer_group: str | None,
+                     via: SkuReader | None = None
+                     ) -> tuple[StockRecord, dict[str, Availability | None]]:
+        """Availability of each distinct SKU (None when unknown) in the channel's stock."""
+        unique = list(dict.fromkeys(skus))
+        loaded = await self.load(channel, unique, via)
+        version = loaded.topology.version
+        result: dict[str, Availability | None] = {}
+        for sku in unique:
+            snapshot = loaded.snapshot(sku)
+            result[sku] = (self.settings_cache.assess(snapshot, version, customer_group)
+                           if snapshot is not None else None)
+        return loaded.stock, result
+
+    async def product(self, sku: str) -> ProductView | None:
+        """What the product and each of its source items set; None when unknown."""
+        return await self.store.load_product(sku)
