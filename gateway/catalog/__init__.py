@@ -3,7 +3,7 @@
 :func:`parse_catalog` turns a decoded JSON document into a :class:`~gateway.domain.records.Catalog`
 or reports *every* problem it finds, each with a JSONPath-like location such as
 ``$.source_items[3].quantity`` or ``$.products[0].config.backorders``. :func:`dump_catalog` is its
-inverse and produces the canonical document (see DESIGN.md):
+inverse and produces the canonical document (the format is described in the README):
 
 - keys in a fixed order: ``format``, ``config``, ``sources``, ``stocks``, ``products``,
   ``source_items``, ``reservations``; the global ``config`` is present exactly when the catalog

@@ -1,6 +1,6 @@
 """Salable quantity, stock status, "only X left" and low stock for one (sku, stock).
 
-SEMANTICS §5, computed from a :class:`StockSnapshot` and the engine's effective settings.
+docs/rules.md §5, computed from a :class:`StockSnapshot` and the engine's effective settings.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Availability:
 
 
 def is_salable(snapshot: StockSnapshot, settings: EffectiveSettings) -> bool:
-    """SEMANTICS §5 stock status, rules 1-5 in order."""
+    """docs/rules.md §5 stock status, rules 1-5 in order."""
     if not snapshot.is_assigned:
         return False
     if not settings.manage_stock:

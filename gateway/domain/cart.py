@@ -1,6 +1,6 @@
 """Checking requested quantities: the one check used by cart validation and order placement.
 
-SEMANTICS §6. Min/max apply to the SKU's total across the cart; increments and decimals are
+docs/rules.md §6. Min/max apply to the SKU's total across the cart; increments and decimals are
 checked per line and on the total. Every failure is reported, in the table's order, with the
 setting and level that caused it. An invalid quantity short-circuits the line (nothing else can
 be said about it); an unassigned SKU skips the stock checks (7 and 8), and an out-of-stock one

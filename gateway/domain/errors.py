@@ -10,7 +10,7 @@ from enum import StrEnum
 
 
 class CartIssueCode(StrEnum):
-    """Why a requested quantity is refused (SEMANTICS §6), plus the BACKORDERED notice."""
+    """Why a requested quantity is refused (docs/rules.md §6), plus the BACKORDERED notice."""
 
     INVALID_QUANTITY = "INVALID_QUANTITY"
     PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"

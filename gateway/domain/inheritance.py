@@ -1,6 +1,6 @@
 """The one inheritance engine: effective option values with their provenance.
 
-Order (SEMANTICS §3): source item → product → stock → global → built-in default. The first
+Order (docs/rules.md §3): source item → product → stock → global → built-in default. The first
 level that sets an option gives its value; the answer also names the source item (for
 source-level options) and every lower level whose value it overrode. Source-level options are
 aggregated over the items that contribute to the stock (all assigned items if none do). The
@@ -149,7 +149,7 @@ class EffectiveSettings:
 
     @property
     def adapted_min_qty(self) -> Decimal:
-        """SEMANTICS §4: the threshold after the backorders adaptation."""
+        """docs/rules.md §4: the threshold after the backorders adaptation."""
         return adapt_min_qty(self.min_qty, self.backorders)
 
     @property
@@ -188,7 +188,7 @@ class EffectiveSettings:
 
 
 def adapt_min_qty(raw: Decimal, backorders: Backorders) -> Decimal:
-    """SEMANTICS §4: with backorders a threshold ≥ 0 becomes 0 (unlimited) and a negative one
+    """docs/rules.md §4: with backorders a threshold ≥ 0 becomes 0 (unlimited) and a negative one
     stays (a backorder cap); without backorders only a positive threshold is kept."""
     if backorders.enabled:
         return raw if raw < 0 else ZERO

@@ -63,7 +63,7 @@ class StockSnapshot:
 
     @property
     def is_assigned(self) -> bool:
-        """SEMANTICS §1: at least one source item on an enabled source linked to the stock."""
+        """docs/rules.md §1: at least one source item on an enabled source linked to the stock."""
         return any(item.counts for item in self.source_items)
 
     @property

@@ -1,6 +1,6 @@
 """The option registry: every inventory option, its type, default, levels and validation.
 
-One :class:`Option` entry per option of SEMANTICS §2; adding an option is adding one entry to
+One :class:`Option` entry per option of docs/rules.md §2; adding an option is adding one entry to
 :data:`OPTIONS`. Everything that reads or writes option values (the catalog file, admin
 mutations, the inheritance engine, ``explain``) goes through this registry.
 """
@@ -175,7 +175,7 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
             "Return credit-memo items to stock (stored only: refunds always return stock)."),
 )}
 
-#: Options whose stock-level value aggregates the source items (SEMANTICS §3).
+#: Options whose stock-level value aggregates the source items (docs/rules.md §3).
 SOURCE_LEVEL_OPTIONS = tuple(n for n, o in OPTIONS.items() if _I in o.levels)
 
 

@@ -1,4 +1,4 @@
-"""Orders against stock: what placing, cancelling, shipping and refunding change (SEMANTICS §7).
+"""Orders against stock: what placing, cancelling, shipping and refunding change (docs/rules.md §7).
 
 Pure planning: each function takes the order as it stands (and, for shipments, what is on the
 shelves) and returns the new order plus the reservations and source-item changes to write.

@@ -1,4 +1,4 @@
-"""Source selection for shipping an order (SEMANTICS §9), offline.
+"""Source selection for shipping an order (docs/rules.md §9), offline.
 
 ``priority`` walks the stock's enabled sources by link priority (ties by code); ``distance``
 walks them by great-circle distance from the destination. Reservations are ignored: this is

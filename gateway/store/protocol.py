@@ -50,6 +50,10 @@ class Store(Protocol):
     async def data_version(self) -> int:
         """A number that changes whenever any committed write changed stored data."""
 
+    async def check_ready(self) -> None:
+        """Return when the store can serve reads and take writes now; otherwise raise a
+        :class:`~gateway.store.errors.StoreError` saying why (for ``/readyz``)."""
+
     async def load_topology(self) -> Topology:
         """Global config, sources, stocks (links, channels, overrides) and the data version."""
 

@@ -11,6 +11,8 @@ transaction: a consistent snapshot that does not block writers.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -31,10 +33,13 @@ from gateway.domain.records import (
 )
 from gateway.store import codec
 from gateway.store import schema as sql
+from gateway.store.errors import StorageFull, StoreUnavailable
 from gateway.store.order_codec import order_from_row
 from gateway.store.sqlite_orders import SqliteTransaction, compact, read_skus
 
 BUSY_TIMEOUT_MS = 5000
+#: Below this much free disk space the store reports itself not ready (writes would fail).
+MIN_FREE_BYTES = 4 * 1024 * 1024
 
 Row = tuple[Any, ...]
 
@@ -149,6 +154,17 @@ class SqliteStore:
         """The committed data version (one statement); it increases with every write."""
         rows = await self._run(self._open(self._reader), sql.DATA_VERSION)
         return int(rows[0][0])
+
+    async def check_ready(self) -> None:
+        """Ready when a read answers and the database's filesystem has room for writes."""
+        try:
+            await self.data_version()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the database cannot be read: {exc}") from None
+        free = shutil.disk_usage(self.path.parent).free
+        if free < MIN_FREE_BYTES:
+            raise StorageFull(f"only {free // 1024} KiB free on the disk holding {self.path}: "
+                              "free some space (writes are refused until then)")
 
     async def load_topology(self) -> Topology:
         """Global config, sources, stocks (links, channels, config), channel map: 6 statements.

@@ -1,7 +1,7 @@
 """No oversell under real concurrency: 4 uvicorn worker processes, one SQLite file.
 
 Every placeOrder checks and reserves inside one ``BEGIN IMMEDIATE`` transaction, so however
-the requests interleave across processes, exactly the stock on hand is sold (SEMANTICS §7).
+the requests interleave across processes, exactly the stock on hand is sold (docs/rules.md §7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reservation compaction (SEMANTICS §1, §7): reservations of an (order, sku, stock) group that
+"""Reservation compaction (docs/rules.md §1, §7): reservations of an (order, sku, stock) group that
 sums to exactly zero may be removed; nothing a storefront or the totals table sees changes.
 
 Runs the real OrderService on a SQLite file; the reservation rows and the totals table are read

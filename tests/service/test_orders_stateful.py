@@ -1,5 +1,5 @@
 """Stateful test: the real order and storefront services on a real SQLite file, against a
-plain-Decimal model of sources, reservations and orders (SEMANTICS §5, §6, §7, §9).
+plain-Decimal model of sources, reservations and orders (docs/rules.md §5, §6, §7, §9).
 
 Catalog: one stock ("web" channel) over two sources whose priority order is not their
 alphabetical order; integer SKUs (one with an out-of-stock item that shipping must skip), a
@@ -405,7 +405,7 @@ class OrderMachine(RuleBasedStateMachine):
             assert outcome.error.code == "NOTHING_TO_SHIP", outcome.error
             return
 
-        # SEMANTICS §9 priority selection over the model's shelves (reservations ignored).
+        # docs/rules.md §9 priority selection over the model's shelves (reservations ignored).
         plan: list[tuple[str | None, str, Decimal]] = []
         left = dict(self.qty)
         shortfall = False

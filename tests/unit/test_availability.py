@@ -1,4 +1,4 @@
-"""SEMANTICS §5: physical, salable qty, is_salable (rules 1-5), only_x_left, low_stock."""
+"""docs/rules.md §5: physical, salable qty, is_salable (rules 1-5), only_x_left, low_stock."""
 
 from __future__ import annotations
 

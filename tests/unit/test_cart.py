@@ -1,4 +1,4 @@
-"""SEMANTICS §6: checking requested quantities (cart validation and order placement)."""
+"""docs/rules.md §6: checking requested quantities (cart validation and order placement)."""
 
 from __future__ import annotations
 

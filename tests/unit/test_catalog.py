@@ -468,7 +468,7 @@ def test_demo_catalog_exercises_the_whole_format() -> None:
     assert any(not s.enabled for s in catalog.sources)
     assert 12 <= len(catalog.products) <= 20
     assert all(r.metadata.get("order_id") for r in catalog.reservations)
-    # every level of SEMANTICS §3 is set somewhere
+    # every level of docs/rules.md §3 is set somewhere
     assert any(s.config for s in catalog.stocks)
     assert any(i.config for i in catalog.source_items)
     assert any(i.quantity < 0 for i in catalog.source_items)

@@ -1,4 +1,4 @@
-"""SEMANTICS §3 (inheritance with provenance) and §4 (the adapted min_qty)."""
+"""docs/rules.md §3 (inheritance with provenance) and §4 (the adapted min_qty)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SEMANTICS §2: the option registry (names, defaults, levels, validation)."""
+"""docs/rules.md §2: the option registry (names, defaults, levels, validation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Order plans (SEMANTICS §7) without I/O: reservations, shelf changes and statuses."""
+"""Order plans (docs/rules.md §7) without I/O: reservations, shelf changes and statuses."""
 
 from __future__ import annotations
 

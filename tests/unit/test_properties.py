@@ -1,4 +1,4 @@
-"""Hypothesis properties of the pure domain (SEMANTICS §3, §5, §6, §9)."""
+"""Hypothesis properties of the pure domain (docs/rules.md §3, §5, §6, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SEMANTICS §1 (quantities: 4 places, bccomp-like tolerance) — gateway.domain.quantity."""
+"""docs/rules.md §1 (quantities: 4 places, bccomp-like tolerance) — gateway.domain.quantity."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SEMANTICS §9: source selection for shipping (priority and distance), offline."""
+"""docs/rules.md §9: source selection for shipping (priority and distance), offline."""
 
 from __future__ import annotations
 
