@@ -18,6 +18,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from gateway.admin_service import AdminService
+from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.limits import MaxBodySize
 from gateway.api.schema import build_schema
@@ -42,6 +43,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         state = request.app.state
         return Context(request=request, service=state.service, orders=state.orders,
                        admin=state.admin, settings=self._settings)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.render_page(request)  # self-hosted: no CDN, strict CSP
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -110,7 +114,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
-                Route("/healthz", healthz, methods=["GET"])],
+                Route("/healthz", healthz, methods=["GET"]),
+                *graphiql.routes(enabled=not settings.production)],
         middleware=[Middleware(MaxBodySize, limit=settings.max_body_bytes)],
         lifespan=lifespan)
 
