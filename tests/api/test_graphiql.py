@@ -182,3 +182,10 @@ def test_setuptools_ships_every_graphiql_file() -> None:
         # setuptools globs do not cross "/": match each pattern the same way.
         assert any(fnmatch.fnmatch(name, pattern) and name.count("/") == pattern.count("/")
                    for pattern in patterns), name
+
+
+def test_readme_shows_the_policy_the_page_sends() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## GraphiQL\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```\n", 2)[1]
+    assert " ".join(block.split()) == page.CONTENT_SECURITY_POLICY
