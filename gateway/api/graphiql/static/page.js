@@ -43,10 +43,54 @@
     subscriptionUrl: subscriptionUrl.toString(),
   });
 
+  // GraphiQL 3 saves every run's headers in its history and favourites (localStorage), even
+  // with shouldPersistHeaders off: a pasted bearer token would stay on disk after the tab is
+  // closed. They are saved here without headers (the open tab's history keeps them).
+  var NAMESPACE = "graphiql:";
+  var SAVED_WITHOUT_HEADERS = { "graphiql:queries": true, "graphiql:favorites": true };
+
+  function withoutHeaders(value) {
+    var saved = JSON.parse(value);
+    Object.keys(saved).forEach(function (list) {
+      saved[list].forEach(function (item) {
+        delete item.headers;
+      });
+    });
+    return JSON.stringify(saved);
+  }
+
+  var storage = {
+    getItem: function (key) {
+      return window.localStorage.getItem(key);
+    },
+    setItem: function (key, value) {
+      if (SAVED_WITHOUT_HEADERS[key]) {
+        value = withoutHeaders(value);
+      }
+      window.localStorage.setItem(key, value);
+    },
+    removeItem: function (key) {
+      window.localStorage.removeItem(key);
+    },
+    get length() {
+      return Object.keys(window.localStorage).filter(function (key) {
+        return key.indexOf(NAMESPACE) === 0;
+      }).length;
+    },
+    clear: function () {
+      Object.keys(window.localStorage).forEach(function (key) {
+        if (key.indexOf(NAMESPACE) === 0) {
+          window.localStorage.removeItem(key);
+        }
+      });
+    },
+  };
+
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
+      storage: storage,
       defaultQuery: EXAMPLE_QUERY,
       plugins: [GraphiQLPluginExplorer.explorerPlugin()],
       defaultEditorToolsVisibility: true,
