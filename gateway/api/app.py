@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from cross_web import HTTPException  # what strawberry answers with (a transitive dependency)
+from cross_web import HTTPException  # what strawberry answers with
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.limits import MaxBodySize
 from gateway.api.schema import build_schema
@@ -40,6 +41,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, services=request.app.state.services,
                        settings=self._settings)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.render_page(request)  # self-hosted: no CDN, strict CSP
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -105,7 +109,8 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
-                Route("/healthz", healthz, methods=["GET"])],
+                Route("/healthz", healthz, methods=["GET"]),
+                *graphiql.routes(enabled=not settings.production)],
         middleware=[Middleware(MaxBodySize, limit=settings.max_body_bytes)],
         lifespan=lifespan)
 
