@@ -82,6 +82,7 @@ class AdminErrorCode(StrEnum):
     DUPLICATE = "DUPLICATE"  # the same key defined twice
     NOT_FOUND = "NOT_FOUND"  # refers to a product, source or stock that does not exist
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"  # too many entries in one call
+    VERSION_CONFLICT = "VERSION_CONFLICT"  # expectedVersion is not the current data version
 
 
 ErrorCode = OrderErrorCode | LookupErrorCode

@@ -108,7 +108,21 @@ class InventoryReader:
         cached = self._topology
         if cached is not None and cached.version == await via.data_version():
             return cached
-        return await via.load_topology()
+        return await self._fresh(via)
+
+    async def _fresh(self, via: SkuReader | None) -> Topology:
+        """A topology read now (through ``via`` when given), remembered when it is newer.
+
+        A transaction's reads only ever see committed data (writes are applied at the commit),
+        so what it reads may be cached like any other read.
+        """
+        if via is None:
+            return await self.topology()
+        found = await via.load_topology()
+        cached = self._topology
+        if cached is None or found.version > cached.version:
+            self._topology = found
+        return found
 
     @staticmethod
     def stock_for(channel: str, topology: Topology) -> StockRecord:
@@ -129,12 +143,12 @@ class InventoryReader:
         """
         topology = self._topology
         if topology is None or channel not in topology.channels:
-            topology = await (via.load_topology() if via else self.topology())
+            topology = await self._fresh(via)
         stock = self.stock_for(channel, topology)
         source: SkuReader = via or self.store
         data = await source.load_skus(skus, stock.id)
         if data.version != topology.version:
-            topology = await (via.load_topology() if via else self.topology())
+            topology = await self._fresh(via)
             fresh = self.stock_for(channel, topology)
             if fresh.id != stock.id:
                 data = await source.load_skus(skus, fresh.id)
