@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gateway.catalog import CatalogProblem, KnownEntities, dump_catalog, parse_catalog
+from gateway.domain.records import Catalog
 from gateway.services.reader import InventoryReader
 
 
@@ -21,6 +22,12 @@ class CatalogService:
 
         Returns every problem found (and writes nothing) or an empty list once committed.
         """
+        return (await self.import_parsed(document, replace=replace))[1]
+
+    async def import_parsed(self, document: object, *, replace: bool = False
+                            ) -> tuple[Catalog | None, list[CatalogProblem]]:
+        """:meth:`import_document`, also answering what was imported (the parsed catalog,
+        products created from source items included) when it was."""
         known = None
         if not replace:
             topology = await self.reader.topology()
@@ -31,9 +38,9 @@ class CatalogService:
                 stocks=frozenset(topology.stocks))
         catalog, problems = parse_catalog(document, known)
         if catalog is None:
-            return problems
+            return None, problems
         await self.store.import_catalog(catalog, replace=replace)
-        return []
+        return catalog, []
 
     async def export_document(self) -> dict[str, object]:
         """The whole store as an ``availability-catalog/1`` document."""

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import aiosqlite
 
+from gateway import metrics
 from gateway.domain.orders import Order
 from gateway.domain.records import (
     Catalog,
@@ -111,8 +112,11 @@ class SqliteStore:
                    params: Sequence[Any] = ()) -> list[Row]:
         """Execute one statement and return all its rows (none for DDL/DML)."""
         self.statements += 1
+        started = metrics.statement_started()
         # execute_fetchall runs and exhausts the cursor in one hop: no statement is left open.
-        return list(cast(Iterable[Row], await conn.execute_fetchall(statement, params)))
+        rows = list(cast(Iterable[Row], await conn.execute_fetchall(statement, params)))
+        metrics.statement_done(started)
+        return rows
 
     async def _many(self, conn: aiosqlite.Connection, statement: str,
                     rows: Iterable[Sequence[Any]]) -> None:
@@ -120,7 +124,9 @@ class SqliteStore:
         batch = list(rows)
         if batch:
             self.statements += 1
+            started = metrics.statement_started()
             await conn.executemany(statement, batch)
+            metrics.statement_done(started)
 
     @asynccontextmanager
     async def _write(self, *, bump: bool = True) -> AsyncIterator[aiosqlite.Connection]:
