@@ -106,3 +106,26 @@ async def test_concurrent_requests_keep_their_own_ids(
         assert response.headers["x-request-id"] == f"req-{i}"
         assert response.json()["errors"][0]["extensions"]["requestId"] == f"req-{i}"
     monkeypatch.setattr(api.services.storefront, "availability", original)
+
+
+async def test_an_unhandled_exception_answers_500_with_the_id_logged_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import httpx
+
+    from gateway.api.middleware import RequestContext
+    from gateway.logs import current_request_id
+
+    seen: list[str | None] = []
+
+    async def failing(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(current_request_id())
+        raise RuntimeError("secret detail")
+
+    app = RequestContext(failing)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/x", headers={"x-request-id": "boom-1"})
+    assert response.status_code == 500 and "secret" not in response.text
+    assert response.headers["x-request-id"] == "boom-1" and seen == ["boom-1"]
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "GET /x" in record.getMessage() and record.exc_info is not None
