@@ -1,4 +1,5 @@
-"""The Starlette application: GraphQL (with GraphiQL outside production) and /healthz."""
+"""The Starlette application: GraphQL (with GraphiQL outside production), the probes
+(/healthz liveness, /readyz readiness) and /metrics."""
 
 from __future__ import annotations
 
@@ -20,11 +21,15 @@ from strawberry.asgi import GraphQL
 from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.limits import MaxBodySize
+from gateway.api.middleware import RequestContext
 from gateway.api.schema import build_schema
+from gateway.metrics import CONTENT_TYPE, GatewayMetrics, install
 from gateway.services import Services, build_services
 from gateway.services.orders import OrderService
 from gateway.settings import Settings
+from gateway.store.errors import StoreError
 from gateway.store.sqlite import SqliteStore
+from gateway.store.url import sqlite_path
 
 log = logging.getLogger("gateway")
 
@@ -77,14 +82,21 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
 def create_app(settings: Settings) -> Starlette:
     """A ready-to-serve app; the store opens in the lifespan and closes on shutdown."""
     graphql_app = GatewayGraphQL(settings)
+    metrics = GatewayMetrics(settings.metrics_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = SqliteStore(settings.database, synchronous=settings.sqlite_synchronous)
+        store = SqliteStore(sqlite_path(settings.database_url),
+                            synchronous=settings.sqlite_synchronous)
         await store.open()
         services = app.state.services = build_services(store)
+        install(metrics)
+        metrics.watch(services.reader)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
+        if settings.production:
+            log.info("production mode (GATEWAY_ENV=production): GraphiQL, introspection and "
+                     "field suggestions are off; queries are POSTed to /graphql.")
         compactor = None
         if settings.compact_interval > 0:
             compactor = asyncio.create_task(_compact_forever(services.orders,
@@ -107,12 +119,52 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "data_version": version})
 
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    production_get = [Route("/graphql", graphiql_off, methods=["GET"])] \
+        if settings.production else []
     return Starlette(
-        routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        routes=[*production_get,
+                Route("/graphql", graphql_app, methods=["GET", "POST"]),
                 Route("/healthz", healthz, methods=["GET"]),
+                Route("/readyz", readyz, methods=["GET"]),
+                Route("/metrics", metrics_endpoint, methods=["GET"]),
                 *graphiql.routes(enabled=not settings.production)],
-        middleware=[Middleware(MaxBodySize, limit=settings.max_body_bytes)],
+        middleware=[Middleware(RequestContext, metrics=metrics, access_log=settings.access_log),
+                    Middleware(MaxBodySize, limit=settings.max_body_bytes)],
         lifespan=lifespan)
+
+
+async def readyz(request: Request) -> Response:
+    """200 when the store can serve reads and take writes; 503 with the reason otherwise."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return _not_ready("STORE_UNAVAILABLE", "the store is not open (starting or stopping)")
+    try:
+        await services.store.check_ready()
+    except StoreError as exc:
+        log.warning("not ready: %s", exc.message)
+        return _not_ready(exc.code.value, exc.message, exc.retry_after)
+    except Exception:  # the point of the probe is to report, not to crash
+        log.exception("readiness check failed")
+        return _not_ready("STORE_UNAVAILABLE", "the readiness check failed (see the log)")
+    return JSONResponse({"status": "ready"})
+
+
+def _not_ready(code: str, reason: str, retry_after: float | None = None) -> Response:
+    headers = {"retry-after": str(max(1, round(retry_after)))} if retry_after else None
+    return JSONResponse({"status": "unavailable", "code": code, "reason": reason},
+                        status_code=503, headers=headers)
+
+
+async def graphiql_off(request: Request) -> Response:
+    """What a browser gets at /graphql in production (instead of a bare 404)."""
+    return JSONResponse(
+        {"error": "GraphiQL is off in production (GATEWAY_ENV=production). Send GraphQL "
+                  "queries with POST /graphql and a JSON body: "
+                  '{"query": "...", "variables": {...}}.'},
+        status_code=405, headers={"allow": "POST"})
 
 
 def app_from_env() -> Starlette:

@@ -56,6 +56,7 @@ class OrderErrorCode(StrEnum):
 
     INVALID_ORDER_ID = "INVALID_ORDER_ID"
     EMPTY_ORDER = "EMPTY_ORDER"
+    LINES_REFUSED = "LINES_REFUSED"  # placeOrder: lines failed the cart check (lines[].errors)
     ORDER_ID_CONFLICT = "ORDER_ID_CONFLICT"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     SKU_NOT_IN_ORDER = "SKU_NOT_IN_ORDER"

@@ -35,17 +35,23 @@ class CatalogService:
         other writers back while it is checked; inside the transaction only its references to
         stored entities are checked again (one may have been deleted meanwhile).
         """
+        return (await self.import_parsed(document, replace=replace))[1]
+
+    async def import_parsed(self, document: object, *, replace: bool = False
+                            ) -> tuple[Catalog | None, list[CatalogProblem]]:
+        """:meth:`import_document`, also answering what was imported (the parsed catalog,
+        products created from source items included) when it was."""
         known = None if replace else await _known(self.store, document)
         catalog, problems = parse_catalog(document, known)
         if catalog is None:
-            return problems
+            return None, problems
         async with self.store.transaction() as tx:
             if not replace:
                 problems = await _still_known(tx, catalog)
                 if problems:
-                    return problems
+                    return None, problems
             await tx.import_catalog(catalog, replace=replace)
-        return []
+        return catalog, []
 
     async def import_in(self, tx: Transaction, document: object) -> list[CatalogProblem]:
         """Validate and merge ``document`` inside ``tx``: what it refers to is read in the same

@@ -88,15 +88,20 @@ class InventoryReader:
         self._topology: Topology | None = None
         self._reload = asyncio.Lock()
         self.settings_cache = SettingsCache()
+        #: Topology reads served from the cache / reloaded from the store (for metrics).
+        self.topology_hits = 0
+        self.topology_misses = 0
 
     async def topology(self) -> Topology:
         """The cached topology, reloaded when another writer changed the data version."""
         version = await self.store.data_version()
         cached = self._topology
         if cached is not None and cached.version == version:
+            self.topology_hits += 1
             return cached
         async with self._reload:
             if self._topology is None or self._topology.version != version:
+                self.topology_misses += 1
                 self._topology = await self.store.load_topology()
             return self._topology
 
@@ -147,7 +152,9 @@ class InventoryReader:
         stock = self.stock_for(channel, topology)
         source: SkuReader = via or self.store
         data = await source.load_skus(skus, stock.id)
-        if data.version != topology.version:
+        if data.version == topology.version:
+            self.topology_hits += 1
+        else:
             topology = await self._fresh(via)
             fresh = self.stock_for(channel, topology)
             if fresh.id != stock.id:

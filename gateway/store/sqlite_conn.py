@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway import metrics
 from gateway.store.errors import (
     ConstraintViolation,
     StorageFull,
@@ -149,11 +150,16 @@ class Session:
     def run(self, statement: str, params: Sequence[object] = ()) -> list[Row]:
         """Execute one statement and return all its rows (none for DDL/DML)."""
         self.meter.statements += 1
-        return self.conn.execute(statement, params).fetchall()
+        started = metrics.statement_started()
+        rows = self.conn.execute(statement, params).fetchall()
+        metrics.statement_done(started)
+        return rows
 
     def many(self, statement: str, rows: Iterable[Sequence[object]]) -> None:
         """Execute one DML statement for every row (one statement); nothing when no rows."""
         batch = list(rows)
         if batch:
             self.meter.statements += 1
+            started = metrics.statement_started()
             self.conn.executemany(statement, batch)
+            metrics.statement_done(started)
