@@ -138,7 +138,7 @@ def order_result(outcome: OrderOutcome, requested: list[float] | None = None) ->
         quantity = requested[index] if requested else float(line.quantity or 0)
         reserved = None
         if order is not None and outcome.ok and line.quantity is not None:
-            reserved = line.quantity if order.sku(line.sku).managed else ZERO
+            reserved = line.quantity if order.sku(line.sku).reserves else ZERO
         lines.append(cart_line(line, quantity, reserved))
     return OrderResult(
         ok=outcome.ok, order_id=outcome.order_id, status=outcome.status, lines=lines,
