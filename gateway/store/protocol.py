@@ -82,6 +82,10 @@ class Store(Protocol):
     async def known_skus(self, skus: Sequence[str]) -> set[str]:
         """Which of ``skus`` exist as products."""
 
+    async def list_skus(self, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Product SKUs in ascending order: only those after ``after`` when given, at most
+        ``limit`` when given (for scans of the whole catalog, such as the rule lint)."""
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A write transaction for an order use case: what is read inside cannot change
         before the commit (no other writer runs meanwhile); an exception rolls it back."""

@@ -225,6 +225,8 @@ PRODUCT_VIEW = """
     SELECT 'i', sku, source_code, quantity, status, config FROM source_items WHERE sku = ?1
     ORDER BY 1, 2, 3"""
 KNOWN_SKUS = "SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?))"
+# SKUs in order after ?1 (NULL: from the first), at most ?2 (a negative LIMIT has none).
+LIST_SKUS = "SELECT sku FROM products WHERE ?1 IS NULL OR sku > ?1 ORDER BY sku LIMIT ?2"
 SELECT_SOURCE_CODES = "SELECT code FROM sources"
 
 INSERT_GLOBAL_CONFIG = "INSERT INTO global_config (name, value) VALUES (?, ?)"

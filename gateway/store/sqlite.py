@@ -202,6 +202,13 @@ class SqliteStore:
                                (codec.json_list(dict.fromkeys(skus)),))
         return {row[0] for row in rows}
 
+    async def list_skus(self, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Product SKUs in ascending order, after ``after`` when given, at most ``limit``
+        (one statement)."""
+        rows = await self._run(self._open(self._reader), sql.LIST_SKUS,
+                               (after, -1 if limit is None else limit))
+        return [row[0] for row in rows]
+
     async def export_catalog(self) -> Catalog:
         """Everything stored, from one consistent snapshot, in a stable order.
 
