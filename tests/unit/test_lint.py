@@ -88,6 +88,8 @@ def test_a_customer_group_minimum_is_checked_too() -> None:
     found = run(product={"max_sale_qty": 3}, global_={"min_sale_qty_by_group": {"wholesale": 10}})
     finding = only(found, C.MIN_ABOVE_MAX)
     assert "customer group 'wholesale'" in finding.message
+    assert finding.suggestion is not None
+    assert finding.suggestion.startswith("Lower min_sale_qty_by_group.wholesale to at most 3")
     (minimum,) = [s for s in finding.settings if s.name == "min_sale_qty"]
     assert (minimum.value, minimum.level, minimum.note) == (10, Level.GLOBAL,
                                                             "customer group wholesale")
