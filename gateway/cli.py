@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, import, export, schema, explain, compact-reservations.
+"""The ``gateway`` command: serve, import, export, schema, explain, lint, compact-reservations.
 
 Settings come from :class:`~gateway.settings.Settings` (the ``GATEWAY_*`` environment) with the
 command-line options on top; this module never reads or writes ``os.environ`` itself.
@@ -201,6 +201,32 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(_settings(args), work, must_exist=True))
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Exit 0 without findings, 1 with findings, 2 when the lint could not run."""
+    import sqlite3
+
+    from gateway.domain.errors import DomainError
+    from gateway.lint_output import progress_bar, render
+    from gateway.services.lint import LintReport
+    from gateway.store.errors import StoreError
+    from gateway.store.schema import SchemaError
+
+    async def work(services: Services) -> LintReport:
+        with progress_bar() as progress:
+            return await services.lint.report(args.channel, progress)
+
+    try:
+        report = asyncio.run(_with_services(_settings(args), work))
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, StoreError, SchemaError, OSError) as exc:
+        print(f"error: cannot read the database: {exc}", file=sys.stderr)
+        return 2
+    render(report, args.channel)
+    return 1 if report.findings else 0
+
+
 def cmd_compact(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
         return await services.orders.compact_reservations()
@@ -249,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--channel", required=True)
     explain.add_argument("--group", default=None, help="customer group (for min_sale_qty)")
     explain.set_defaults(func=cmd_explain)
+    lint = with_db(sub.add_parser(
+        "lint", help="report settings that make a product unbuyable or misleading "
+                     "(exit 0: none, 1: findings, 2: error)"))
+    lint.add_argument("--channel", default=None, help="only this channel's stock (default: "
+                                                      "every stock)")
+    lint.set_defaults(func=cmd_lint)
     compact = with_db(sub.add_parser(
         "compact-reservations", help="delete reservations of orders that net to zero "
                                      "(salable quantities do not change)"))
