@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE = Path("data") / "gateway.sqlite3"
 
 PositiveInt = Annotated[int, Field(gt=0)]
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class ConfigurationError(ValueError):
@@ -36,6 +37,14 @@ _EXPECTED = {
     "compact_interval": "seconds (0 switches compaction off)",
     "sqlite_synchronous": "FULL or NORMAL",
     "log_level": "debug, info, warning or error",
+    "max_public_body_bytes": "a positive number of bytes",
+    "max_cost": "a positive integer",
+    "max_back_office_cost": "a positive integer",
+    "max_connections": "a positive integer",
+    "header_timeout": "a positive number of seconds",
+    "body_timeout": "a positive number of seconds",
+    "keepalive_timeout": "a positive number of seconds",
+    "refusal_log_interval": "a positive number of seconds",
 }
 
 
@@ -61,6 +70,15 @@ class Settings(BaseSettings):
     compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The edge (README "Security"): request bodies, query cost, connections.
+    max_public_body_bytes: PositiveInt = 256 * 1024  # without the back-office token
+    max_cost: PositiveInt = 2000  # query cost limit without the token
+    max_back_office_cost: PositiveInt = 50_000  # with the token
+    max_connections: PositiveInt = 1000  # open connections per worker process
+    header_timeout: PositiveSeconds = 10.0  # to send a complete request head
+    body_timeout: PositiveSeconds = 30.0  # to send the body, once the head is in
+    keepalive_timeout: PositiveSeconds = 5.0  # idle keep-alive connection
+    refusal_log_interval: PositiveSeconds = 10.0  # at most one log line per interval
 
     @property
     def production(self) -> bool:
