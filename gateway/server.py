@@ -344,7 +344,9 @@ def serve(app_factory: Callable[[], Any], settings: Settings, *, host: str, port
                            timeout_keep_alive=settings.keepalive_timeout,
                            log_config=log_config, log_level=settings.log_level)
     if workers <= 1:
-        uvicorn.Server(config).run()
+        # uvicorn re-raises the Ctrl+C it handled once it has shut down: not worth a traceback
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run()
         return
     from uvicorn.supervisors import Multiprocess
 

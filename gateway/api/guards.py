@@ -16,9 +16,10 @@ Every answer to a validated operation carries ``extensions.cost = {"requested", 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
 from gateway.api.cost import CostPlan, cost_limit, cost_limit_error, cost_report, operation_plan
@@ -41,39 +42,52 @@ def oversized_list(plan: CostPlan, variables: dict[str, Any] | None,
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the checks say about one request: the refusal (None: let it run) and the cost
+    report for ``extensions.cost`` (None when no operation was selected)."""
+
+    refusal: GraphQLError | None
+    cost: dict[str, int] | None
+
+
+def check_operation(schema: GraphQLSchema, document: DocumentNode,
+                    variables: dict[str, Any] | None, operation_name: str | None,
+                    settings: Settings, back_office: bool) -> Verdict:
+    """The checks of this module, in order, for a validated ``document`` and its raw JSON
+    ``variables``; usable by any executor (the Strawberry extension below is one)."""
+    plan = operation_plan(document, operation_name)
+    if plan is None:
+        return Verdict(None, None)  # no such operation: execution says so
+    limit = cost_limit(settings, back_office)
+    requested = plan.cost(variables)
+    report = cost_report(requested, limit)
+    error = oversized_list(plan, variables, list_limits(settings))
+    if error is not None:
+        return Verdict(error, report)
+    if requested > limit:
+        return Verdict(cost_limit_error(requested, limit), report)
+    return Verdict(identifier_plan(schema, document, operation_name).check(variables), report)
+
+
 class RequestGuards(SchemaExtension):
-    """The checks of this module as a Strawberry extension (one instance per request)."""
+    """:func:`check_operation` as a Strawberry extension (one instance per request)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.limits = list_limits(settings)
         self.report: dict[str, int] | None = None
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            error = self._refusal(document, context.variables, context.operation_name,
-                                  getattr(context.context, "is_back_office", False))
-            if error is not None:
-                context.result = ExecutionResult(data=None, errors=[error])
+            verdict = check_operation(context.schema._schema, document, context.variables,
+                                      context.operation_name, self.settings,
+                                      getattr(context.context, "is_back_office", False))
+            self.report = verdict.cost
+            if verdict.refusal is not None:
+                context.result = ExecutionResult(data=None, errors=[verdict.refusal])
         yield
-
-    def _refusal(self, document: Any, variables: dict[str, Any] | None,
-                 operation_name: str | None, back_office: bool) -> GraphQLError | None:
-        plan = operation_plan(document, operation_name)
-        if plan is None:
-            return None  # no such operation: execution says so
-        error = oversized_list(plan, variables, self.limits)
-        if error is not None:
-            return error
-        limit = cost_limit(self.settings, back_office)
-        requested = plan.cost(variables)
-        self.report = cost_report(requested, limit)
-        if requested > limit:
-            return cost_limit_error(requested, limit)
-        schema = self.execution_context.schema._schema
-        return identifier_plan(schema, document, operation_name).check(variables)
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": self.report} if self.report is not None else {}

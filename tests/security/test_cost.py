@@ -194,6 +194,7 @@ async def check_lines_refused(api: Api, lines: list[dict[str, Any]],
         (error,) = body["errors"]
         assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
         assert "300000" in error["message"]
+        assert body["extensions"]["cost"]["requested"] == 4 * 300_000  # reported all the same
     body = await api.gql(AVAILABILITY % "sku", {"skus": skus(DEFAULTS.max_skus + 1)})
     assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert coerced == []
