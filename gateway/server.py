@@ -127,7 +127,7 @@ class ConnectionGuard:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cap = connection_cap(settings)
-        self.waiting: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
+        self.waiting: OrderedDict[GuardMixin, None] = OrderedDict()
         self.log = RateLimitedLog(settings.refusal_log_interval, self.cap, settings)
 
     @staticmethod
@@ -150,8 +150,15 @@ class ConnectionGuard:
         return False
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the timeouts and the cap of :class:`ConnectionGuard`."""
+if TYPE_CHECKING:
+    _Protocol = H11Protocol  # what the mixin extends: uvicorn's h11 or httptools protocol
+else:
+    _Protocol = object
+
+
+class GuardMixin(_Protocol):
+    """The timeouts and the cap of :class:`ConnectionGuard`, over a uvicorn HTTP protocol
+    (both of uvicorn's keep ``cycle``, ``transport``, ``loop``, ``server_state``)."""
 
     guard: ConnectionGuard
     refused = False
@@ -178,7 +185,10 @@ class GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         before = self.cycle
         super().data_received(data)
-        if self.cycle is not before:
+        if self.transport.get_protocol() is not self:  # upgraded to a WebSocket
+            self._stop_timer()
+            self.guard.waiting.pop(self, None)
+        elif self.cycle is not before:
             self._head_received()
         elif self in self.guard.waiting:
             self.partial = True
@@ -237,21 +247,35 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.close()
 
 
+class GuardedH11Protocol(GuardMixin, H11Protocol):
+    """uvicorn's h11 protocol with the timeouts and the cap of :class:`ConnectionGuard`."""
+
+
 def _settings(config: uvicorn.Config) -> Settings:
     settings = getattr(config, "gateway_settings", None)
     return settings if isinstance(settings, Settings) else Settings()
 
 
+def _guarded_httptools() -> type[asyncio.Protocol] | None:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools is not installed
+        return None
+
+    class GuardedHttpToolsProtocol(GuardMixin, HttpToolsProtocol):  # type: ignore[misc]
+        """uvicorn's httptools protocol with the timeouts and the cap."""
+
+    GuardedHttpToolsProtocol.__qualname__ = "GuardedHttpToolsProtocol"  # picklable by name
+    return GuardedHttpToolsProtocol
+
+
+GuardedHttpToolsProtocol = _guarded_httptools()
+
+
 def guarded_protocol() -> type[asyncio.Protocol]:
     """The guarded protocol over the parser uvicorn's "auto" would pick (httptools when
     installed, else h11)."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:
-        return GuardedH11Protocol
-    members = {name: value for name, value in vars(GuardedH11Protocol).items()
-               if not name.startswith("__")}
-    return type("GuardedHttpToolsProtocol", (HttpToolsProtocol,), members)
+    return GuardedHttpToolsProtocol or GuardedH11Protocol
 
 
 # -- logs -------------------------------------------------------------------------------------
