@@ -191,6 +191,8 @@ def test_over_the_connection_cap_idle_ones_make_room_then_newcomers_get_503(
                     refused.append(closed_by_server(sock, MARGIN))
             assert all(r is not None and r.startswith(b"HTTP/1.1 503") for r in refused), \
                 refused[:3]
+            busy_answer = httpx.get(f"{server.base}/healthz", timeout=MARGIN)  # well-formed
+            assert busy_answer.status_code == 503 and "too many" in busy_answer.text
         finally:
             for sock in busy:
                 sock.close()
