@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from gateway.api.admin.resolvers import AdminMutation, AdminQuery
 from gateway.api.errors import GatewaySchema, MaskUnexpectedErrors
 from gateway.api.fast_path import FastPathExecutionContext
+from gateway.api.guards import RequestGuards
 from gateway.api.orders.resolvers import OrderMutation, OrderQuery
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 from gateway.settings import Settings
@@ -52,6 +53,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: RequestGuards(settings),
     ]
     return GatewaySchema(
         query=Query, mutation=Mutation, extensions=extensions,
