@@ -48,7 +48,7 @@ def verify(db: Path, accepted: Counter[str], unknown: int) -> bool:
         rows = conn.execute("SELECT count(*) FROM reservations WHERE order_id IS NOT NULL"
                             " AND order_id LIKE 'bench-%'").fetchone()[0]
         totals = {sku: Decimal(total) for sku, total in
-                  conn.execute("SELECT sku, total FROM reservation_totals")}
+                  conn.execute("SELECT sku, reserved FROM stock_facts")}
     finally:
         conn.close()
     expected = sum(accepted.values())
