@@ -12,8 +12,8 @@ from gateway.api.admin.types import (
     AdminResult,
     ImportResult,
     InventoryConfig,
-    Product,
     ProductInput,
+    ProductSettings,
     Source,
     SourceInput,
     SourceItemInput,
@@ -23,7 +23,7 @@ from gateway.api.admin.types import (
     catalog_entry,
     import_result,
     inventory_config,
-    product,
+    product_settings,
     source,
     stock,
 )
@@ -47,9 +47,9 @@ class AdminQuery:
     @strawberry.field(permission_classes=BACK_OFFICE,
                       description="What the product and each of its source items set; null if "
                                   "unknown.")
-    async def product(self, info: Info[Context, None], sku: str) -> Product | None:
+    async def product(self, info: Info[Context, None], sku: str) -> ProductSettings | None:
         view = await info.context.services.admin.product(sku)
-        return product(view) if view is not None else None
+        return product_settings(view) if view is not None else None
 
 
 @strawberry.type
