@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE = Path("data") / "gateway.sqlite3"
 
@@ -36,6 +37,10 @@ _EXPECTED = {
     "compact_interval": "seconds (0 switches compaction off)",
     "sqlite_synchronous": "FULL or NORMAL",
     "log_level": "debug, info, warning or error",
+    "live_poll_interval": "seconds between change-feed polls (more than 0, at most 60)",
+    "live_max_subscriptions": "a positive integer",
+    "live_max_skus": "a positive integer",
+    "ws_allowed_origins": "comma-separated origins like https://shop.example.com, or *",
 }
 
 
@@ -61,6 +66,11 @@ class Settings(BaseSettings):
     compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    live_poll_interval: float = 0.15  # seconds between change-feed polls while someone watches
+    live_max_subscriptions: PositiveInt = 10  # per WebSocket connection
+    live_max_skus: PositiveInt = 100  # per availabilityChanged subscription
+    # Browser origins allowed to open the WebSocket besides the gateway's own ("*": any).
+    ws_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
     @property
     def production(self) -> bool:
@@ -92,6 +102,23 @@ class Settings(BaseSettings):
             raise ValueError("must be a finite number of seconds, 0 or more")
         return value
 
+    @field_validator("live_poll_interval")
+    @classmethod
+    def _poll(cls, value: float) -> float:
+        if not math.isfinite(value) or not 0 < value <= 60:
+            raise ValueError("must be more than 0 and at most 60 seconds")
+        return value
+
+    @field_validator("ws_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value:
+            if origin != "*" and not _is_origin(origin):
+                raise ValueError(f"{origin!r} is not an origin")
+        return tuple(value)
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Settings from ``GATEWAY_*`` variables, with ``overrides`` (command-line options,
@@ -114,3 +141,15 @@ def _explain(exc: ValidationError, given: dict[str, Any]) -> str:
         where = f"--{name.replace('_', '-')}" if name in given else f"GATEWAY_{name.upper()}"
         lines.append(f"{where}={shown}: expected {_EXPECTED.get(name, error['msg'])}")
     return "; ".join(lines)
+
+
+def _is_origin(value: str) -> bool:
+    """scheme://host[:port] and nothing more (what a browser sends in ``Origin``)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and parts.path in ("", "/") and not parts.query and not parts.fragment
+            and not parts.username)

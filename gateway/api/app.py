@@ -1,4 +1,5 @@
-"""The Starlette application: GraphQL (with GraphiQL outside production) and /healthz."""
+"""The Starlette application: GraphQL (with GraphiQL outside production), its subscriptions over
+WebSocket (graphql-transport-ws), and /healthz."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.api.context import Context
 from gateway.api.limits import MaxBodySize
+from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.schema import build_schema
 from gateway.services import Services, build_services
+from gateway.services.live import AvailabilityHub
 from gateway.services.orders import OrderService
 from gateway.settings import Settings
 from gateway.store.sqlite import SqliteStore
@@ -29,12 +33,18 @@ log = logging.getLogger("gateway")
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and a faster JSON encoder."""
+    """Strawberry's ASGI view with our context and a faster JSON encoder; subscriptions over
+    graphql-transport-ws only, from the gateway's own origin or an allowed one."""
+
+    graphql_transport_ws_handler_class = LiveTransportHandler
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(build_schema(settings),
                          graphql_ide=None if settings.production else "graphiql",
-                         allow_queries_via_get=False)
+                         allow_queries_via_get=False,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         max_subscriptions_per_connection=None,  # ours, with a code
+                         allowed_origins=settings.ws_allowed_origins)
         self._settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -81,6 +91,9 @@ def create_app(settings: Settings) -> Starlette:
         services = app.state.services = build_services(store)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
+        hub = app.state.live = AvailabilityHub(store, services.storefront,
+                                               poll_interval=settings.live_poll_interval)
+        live = asyncio.create_task(hub.run())
         compactor = None
         if settings.compact_interval > 0:
             compactor = asyncio.create_task(_compact_forever(services.orders,
@@ -88,6 +101,9 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            live.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live
             if compactor is not None:
                 compactor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -105,6 +121,7 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
+                WebSocketRoute("/graphql", graphql_app),
                 Route("/healthz", healthz, methods=["GET"])],
         middleware=[Middleware(MaxBodySize, limit=settings.max_body_bytes)],
         lifespan=lifespan)

@@ -24,6 +24,7 @@ from gateway.api.fast_path import FastPathExecutionContext
 from gateway.api.federation.schema import FederatedGatewaySchema, FederationQuery
 from gateway.api.federation.sdl import FEDERATION_VERSION
 from gateway.api.federation.types import Product
+from gateway.api.live.resolvers import LiveSubscription
 from gateway.api.orders.resolvers import OrderMutation, OrderQuery
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 from gateway.settings import Settings
@@ -36,6 +37,11 @@ class Query(StorefrontQuery, OrderQuery, AdminQuery, FederationQuery):
 
 @strawberry.type
 class Mutation(StorefrontMutation, OrderMutation, AdminMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(LiveSubscription):
     pass
 
 
@@ -58,7 +64,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]
     return FederatedGatewaySchema(
-        query=Query, mutation=Mutation, types=[Product], extensions=extensions,
-        execution_context_class=FastPathExecutionContext,
+        query=Query, mutation=Mutation, subscription=Subscription, types=[Product],
+        extensions=extensions, execution_context_class=FastPathExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
         federation_version=FEDERATION_VERSION)

@@ -18,6 +18,7 @@ from typing import Final
 import strawberry
 
 from gateway.api.federation.types import Product
+from gateway.api.live.resolvers import LiveSubscription
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 
 #: The oldest Federation 2 version with everything the subgraph uses (``@key``), so that older
@@ -39,7 +40,12 @@ def subgraph_sdl() -> str:
     class SubgraphMutation(StorefrontMutation):
         pass
 
+    @strawberry.type(name="Subscription")
+    class SubgraphSubscription(LiveSubscription):
+        pass
+
     schema = strawberry.federation.Schema(query=SubgraphQuery, mutation=SubgraphMutation,
+                                          subscription=SubgraphSubscription,
                                           types=[Product], federation_version=FEDERATION_VERSION)
     return schema.as_str()
 
