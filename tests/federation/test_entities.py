@@ -115,7 +115,8 @@ async def test_any_number_of_entities_costs_one_read_per_channel_and_group(api: 
 
 
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=70),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=70)
+    | st.floats(allow_nan=False, allow_infinity=False),
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(st.sampled_from(["__typename", "sku", "id", "x"]), children, max_size=3),
     max_leaves=8)

@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from gateway.services.live import AvailabilityHub
 from tests.live.client import LiveClient
 from tests.live.fakes import FakeFeed
 from tests.live.inprocess import hub_on, serving
@@ -39,6 +40,13 @@ def tiny_socket(port: int) -> socket.socket:
     return sock
 
 
+async def answered(hub: AvailabilityHub, sequence: int) -> None:
+    """Wait until the hub has answered the changes up to ``sequence``."""
+    async with asyncio.timeout(10):
+        while hub.stats().sequence != sequence:  # noqa: ASYNC110 (the hub has no event for it)
+            await asyncio.sleep(0.005)
+
+
 async def test_a_slow_subscriber_holds_one_pending_answer_per_sku(tmp_path: Path) -> None:
     async with serving(str(tmp_path / "gateway.sqlite3"), live_max_skus=len(SKUS),
                        send_buffer=4096, sqlite_synchronous="NORMAL") as served:
@@ -58,10 +66,7 @@ async def test_a_slow_subscriber_holds_one_pending_answer_per_sku(tmp_path: Path
                         {"sku": sku, "source": "eu-1", "quantity": quantity,
                          "status": "IN_STOCK"} for sku in SKUS]})
                     feed.changed(*SKUS)
-                    sequence = len(feed.log)
-                    async with asyncio.timeout(10):  # until the hub answered this round
-                        while hub.stats().sequence != sequence:
-                            await asyncio.sleep(0.005)
+                    await answered(hub, len(feed.log))
                     stats = hub.stats()
                     largest = max(largest, stats.max_pending)
                     blocked_rounds += stats.pending > 0
