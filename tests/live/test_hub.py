@@ -207,3 +207,17 @@ async def test_the_loop_polls_only_while_someone_watches(hub: AvailabilityHub,
         calls = feed.calls
         await asyncio.sleep(0.1)
         assert feed.calls == calls and hub.stats().watches == 0
+
+
+async def test_the_loop_backs_off_while_the_store_fails_and_recovers(
+        hub: AvailabilityHub, feed: FakeFeed, caplog: pytest.LogCaptureFixture) -> None:
+    feed.failing = StoreBusy("database is locked")
+    async with running(hub), hub.watch("eu_website", ["SHIRT"]) as watch:
+        await asyncio.sleep(0.5)
+        # 10 ms doubling: about 6 rounds in 0.5 s instead of 50, and one error logged.
+        assert 3 <= feed.calls <= 10, feed.calls
+        assert [r.levelname for r in caplog.records if r.name == "gateway.live"] == ["ERROR"]
+        feed.failing = None
+        answers = await asyncio.wait_for(watch.next_answers(), 10)
+        assert salable(answers["SHIRT"]) == 7
+        assert "works again" in caplog.records[-1].getMessage()

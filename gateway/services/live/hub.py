@@ -31,6 +31,8 @@ log = logging.getLogger("gateway.live")
 READ_CHUNK = 1000
 #: Change-log pages read in one round before the hub stops counting and re-reads everything.
 MAX_PAGES = 10
+#: Longest wait between two rounds while the store keeps failing (seconds).
+MAX_BACKOFF = 5.0
 
 
 class AvailabilitySource(Protocol):
@@ -91,8 +93,9 @@ class AvailabilityHub:
 
     async def run(self) -> None:
         """Serve watches until cancelled. A failed round (store busy or unavailable) is
-        logged and retried at the next interval; nothing is lost, since the sequence only
-        moves on after a round succeeded."""
+        logged once per outage and retried with a growing delay; nothing is lost, since the
+        sequence only moves on after a round succeeded."""
+        failures = 0
         while True:
             if not self._watches:
                 self._sequence = None  # nobody listens: nothing to poll
@@ -102,9 +105,24 @@ class AvailabilityHub:
             try:
                 await self.round()
             except Exception:
-                log.exception("live availability round failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                if not failures:  # once per outage, not every poll
+                    log.exception("live availability: reading changes failed; retrying")
+                failures += 1
+            else:
+                if failures:
+                    log.warning("live availability: reading changes works again (after %d "
+                                "failed rounds)", failures)
+                failures = 0
+            with contextlib.suppress(TimeoutError):  # a new watch wakes the hub at once
+                await asyncio.wait_for(self._wake.wait(), self._delay(failures))
+
+    def _delay(self, failures: int) -> float:
+        """The poll interval; doubled per failed round while the store fails, up to
+        :data:`MAX_BACKOFF`."""
+        if not failures:
+            return self.poll_interval
+        return max(self.poll_interval,
+                   min(self.poll_interval * 2 ** min(failures, 16), MAX_BACKOFF))
 
     async def round(self) -> None:
         """Read the changes since the last round and hand fresh answers to the watches that
