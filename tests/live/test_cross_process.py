@@ -7,8 +7,8 @@ process polls. Each kind of write is made by a process that has no subscriber at
 
 from __future__ import annotations
 
+import asyncio
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,10 +35,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
         yield subscriber_side, writer_side, db
 
 
-def back_office(server: Server, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(f"{server.base}/graphql", timeout=30,
-                          headers={"Authorization": f"Bearer {TOKEN}"},
-                          json={"query": query, "variables": variables})
+async def back_office(server: Server, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(f"{server.base}/graphql",
+                                   headers={"Authorization": f"Bearer {TOKEN}"},
+                                   json={"query": query, "variables": variables})
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
     return body["data"]
@@ -69,20 +70,20 @@ async def test_a_change_made_by_another_process_reaches_the_subscriber(
 
         # An order, placed through the other server process.
         started = time.monotonic()
-        back_office(writer_side, "mutation { placeOrder(orderId: \"x-1\", channel: "
-                    "\"eu_website\", lines: [{sku: \"SHIRT\", quantity: 2}]) { ok } }", {})
+        await back_office(writer_side, "mutation { placeOrder(orderId: \"x-1\", channel: "
+                          "\"eu_website\", lines: [{sku: \"SHIRT\", quantity: 2}]) { ok } }", {})
         await expect(client, "SHIRT", 5.0, started)
 
         # Its cancellation.
         started = time.monotonic()
-        back_office(writer_side, "mutation { cancelOrder(orderId: \"x-1\") { ok } }", {})
+        await back_office(writer_side, "mutation { cancelOrder(orderId: \"x-1\") { ok } }", {})
         await expect(client, "SHIRT", 7.0, started)
 
         # An admin write.
         started = time.monotonic()
-        back_office(writer_side, "mutation($i: [SourceItemInput!]!) { setSourceItems(items: $i)"
-                    " { ok } }", {"i": [{"sku": "FABRIC", "source": "eu-1", "quantity": 100,
-                                         "status": "IN_STOCK"}]})
+        await back_office(writer_side, "mutation($i: [SourceItemInput!]!) { setSourceItems("
+                          "items: $i) { ok } }", {"i": [{"sku": "FABRIC", "source": "eu-1",
+                                                         "quantity": 100, "status": "IN_STOCK"}]})
         await expect(client, "FABRIC", 100.0, started)
 
         # An import by the command line, a third process.
@@ -90,8 +91,9 @@ async def test_a_change_made_by_another_process_reaches_the_subscriber(
         catalog.write_text(json.dumps({"format": "availability-catalog/1", "source_items": [
             {"sku": "SHIRT", "source": "eu-1", "quantity": 10.5, "status": "in_stock"}]}))
         started = time.monotonic()
-        subprocess.run([*GATEWAY, "import", str(catalog), "--db", str(db), "--quiet"],
-                       cwd=ROOT, check=True, timeout=60)
+        importer = await asyncio.create_subprocess_exec(
+            *GATEWAY, "import", str(catalog), "--db", str(db), "--quiet", cwd=ROOT)
+        assert await asyncio.wait_for(importer.wait(), 60) == 0
         await expect(client, "SHIRT", 12.0, started)
 
         await client.silent(0.5)  # one event per change, nothing more
