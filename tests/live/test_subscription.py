@@ -213,3 +213,30 @@ async def test_the_legacy_graphql_ws_protocol_is_not_spoken(served: Served) -> N
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+
+
+HOSTILE_PAYLOADS: list[Any] = [
+    None, 5, "subscription { x }", [], {}, {"query": 123}, {"query": None},
+    {"query": WATCH, "variables": "x"}, {"query": WATCH, "variables": [1]},
+    {"query": WATCH, "variables": {"skus": 5, "channel": "eu_website"}},
+    {"query": WATCH, "variables": watching("SHIRT"), "operationName": 7},
+    {"query": WATCH, "variables": watching("SHIRT"), "operationName": "Nope"},
+    {"query": WATCH, "variables": watching("SHIRT"), "extensions": "x"},
+    {"query": "query Q { __typename } " + WATCH.replace("subscription(", "subscription S(")},
+    {"query": "subscription { availabilityChanged(channel: 1, skus: []) { sku } }"},
+    {"query": "subscription { nope }"},
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE_PAYLOADS, ids=repr)
+async def test_a_malformed_subscribe_is_refused_with_a_code(
+        served: Served, feed: FakeFeed, payload: Any, caplog: pytest.LogCaptureFixture) -> None:
+    async with LiveClient.connect(served.ws) as client:
+        await client.send({"id": "bad", "type": "subscribe", "payload": payload})
+        refusal = await client.receive()
+        assert refusal["id"] == "bad" and refusal["type"] == "error", refusal
+        for error in refusal["payload"]:  # validation errors carry no code, like over HTTP
+            assert (error.get("extensions") or {}).get("code") != "INTERNAL_ERROR", refusal
+        await client.subscribe("ok", WATCH, watching("SHIRT"))  # the connection still serves
+        assert len(await client.events(1)) == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.records

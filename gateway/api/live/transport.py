@@ -3,8 +3,10 @@
 Queries and mutations go over ``POST /graphql``, where the HTTP limits, logs and metrics
 apply; over the socket they are refused (``BAD_USER_INPUT``). A connection runs at most
 ``GATEWAY_LIVE_MAX_SUBSCRIPTIONS`` subscriptions at once; one more is refused with
-``LIMIT_EXCEEDED`` (the others go on). Refusals are the protocol's ``error`` message for that
-operation id, with ``extensions.code``.
+``LIMIT_EXCEEDED`` (the others go on). A payload of the wrong shape (no query string,
+variables that are not an object, ...) is refused with ``BAD_USER_INPUT`` rather than reaching
+the executor. Refusals are the protocol's ``error`` message for that operation id, with
+``extensions.code``.
 """
 
 from __future__ import annotations
@@ -39,14 +41,35 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 f"Too many subscriptions on this connection (at most {cap}; complete one "
                 "first or open another connection).",
                 extensions={"code": ApiErrorCode.LIMIT_EXCEEDED.value, "limit": cap})
-        payload: Any = message["payload"]
+        payload: Any = message.get("payload")
+        shape = _shape_problem(payload)
+        if shape is not None:
+            return _bad_input(shape)
         try:
             document = parse(payload["query"], max_tokens=settings.max_tokens)
-        except Exception:  # not a document: strawberry answers it (closes with 4400)
+        except GraphQLError:  # a syntax error or too many tokens: strawberry answers it
             return None
         operation = get_operation_ast(document, payload.get("operationName"))
-        if operation is not None and operation.operation is not OperationType.SUBSCRIPTION:
-            return GraphQLError(
-                "Only subscriptions are served over WebSocket: send queries and mutations "
-                "with POST /graphql.", extensions={"code": ApiErrorCode.BAD_USER_INPUT.value})
+        if operation is None:
+            return _bad_input("Name the subscription to run (operationName): the document "
+                              "has several operations, or none of that name.")
+        if operation.operation is not OperationType.SUBSCRIPTION:
+            return _bad_input("Only subscriptions are served over WebSocket: send queries and "
+                              "mutations with POST /graphql.")
         return None
+
+
+def _bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": ApiErrorCode.BAD_USER_INPUT.value})
+
+
+def _shape_problem(payload: Any) -> str | None:
+    """What is wrong with a subscribe payload's shape (the protocol's, as over HTTP)."""
+    if not isinstance(payload, dict):
+        return "The subscribe message needs a payload object."
+    if not isinstance(payload.get("query"), str):
+        return "The payload's query must be a string."
+    for key, kind in (("variables", dict), ("operationName", str), ("extensions", dict)):
+        if payload.get(key) is not None and not isinstance(payload[key], kind):
+            return f"The payload's {key} must be {'an object' if kind is dict else 'a string'}."
+    return None

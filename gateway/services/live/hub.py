@@ -122,7 +122,7 @@ class AvailabilityHub:
         if not failures:
             return self.poll_interval
         return max(self.poll_interval,
-                   min(self.poll_interval * 2 ** min(failures, 16), MAX_BACKOFF))
+                   min(self.poll_interval * 2.0 ** min(failures, 16), MAX_BACKOFF))
 
     async def round(self) -> None:
         """Read the changes since the last round and hand fresh answers to the watches that
