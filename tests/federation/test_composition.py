@@ -40,12 +40,18 @@ type Query {
 """
 
 
-def compose(subgraphs: list[dict[str, str]]) -> dict[str, Any]:
+def node_packages() -> str:
+    """The ``node`` executable, once the packages are installed; skips without node."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
     if not (NODE_DIR / "node_modules" / "@apollo" / "composition").is_dir():
         pytest.fail(f"run `npm ci` in {NODE_DIR} first (.ci/run does)")
+    return node
+
+
+def compose(subgraphs: list[dict[str, str]]) -> dict[str, Any]:
+    node = node_packages()
     result = subprocess.run([node, str(NODE_DIR / "compose.mjs")], input=json.dumps(subgraphs),
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
