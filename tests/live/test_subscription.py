@@ -8,6 +8,7 @@ processes through the store's own change log are tested in ``test_cross_process.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,21 @@ async def test_first_the_current_answers_then_each_change(served: Served,
                                  "onlyXLeft": 4.0, "quantityRule": {"minimum": 1.0}}
         feed.changed("SHIRT", "PACK")  # reported changed, but the answers are the same
         await client.silent(0.3)
+        assert served.hub.stats().watches == 1
+        await client.complete("page")
+        await released(served)
+    async with LiveClient.connect(served.ws) as client:  # a connection that just goes away
+        await client.subscribe("page", WATCH, watching("SHIRT"))
+        await client.events(1)
+        assert served.hub.stats().watches == 1
+    await released(served)
+
+
+async def released(served: Served) -> None:
+    """The hub lets go of a finished subscription's watch."""
+    async with asyncio.timeout(5):
+        while served.hub.stats().watches:  # noqa: ASYNC110 (polling a counter)
+            await asyncio.sleep(0.01)
 
 
 async def test_only_changes_the_selection_can_see_are_sent(served: Served,
