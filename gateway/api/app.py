@@ -24,7 +24,8 @@ from gateway.api.limits import MaxBodySize
 from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.schema import build_schema
 from gateway.services import Services, build_services
-from gateway.services.live import AvailabilityHub
+from gateway.services.live import AvailabilityHub, ChangeFeed
+from gateway.services.live.feed import NoChanges
 from gateway.services.orders import OrderService
 from gateway.settings import Settings
 from gateway.store.sqlite import SqliteStore
@@ -91,7 +92,11 @@ def create_app(settings: Settings) -> Starlette:
         services = app.state.services = build_services(store)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
-        hub = app.state.live = AvailabilityHub(store, services.storefront,
+        feed: ChangeFeed = store if isinstance(store, ChangeFeed) else NoChanges()
+        if isinstance(feed, NoChanges):
+            log.warning("The store keeps no change log: availabilityChanged sends each SKU's "
+                        "current answer, then no changes.")
+        hub = app.state.live = AvailabilityHub(feed, services.storefront,
                                                poll_interval=settings.live_poll_interval)
         live = asyncio.create_task(hub.run())
         compactor = None

@@ -8,7 +8,7 @@ the log is numbered by a sequence that only grows. Any backend provides the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 #: (sku, stock id): the stock is None when every stock of the SKU may have changed, the SKU is
 #: None when everything may have changed (e.g. a configuration write).
@@ -21,6 +21,7 @@ class ChangeBatch:
     keys: tuple[ChangeKey, ...] = ()
 
 
+@runtime_checkable
 class ChangeFeed(Protocol):
     async def change_sequence(self) -> int:
         """The latest sequence (nothing is older than it to report)."""
@@ -28,3 +29,14 @@ class ChangeFeed(Protocol):
     async def changes_since(self, after: int, limit: int) -> ChangeBatch:
         """Keys changed after sequence ``after``, at most ``limit`` of them, and the sequence
         they bring the reader to."""
+
+
+class NoChanges:
+    """The feed of a store that keeps no change log: subscriptions get their snapshot, then
+    nothing (the app logs a warning when it has to use this)."""
+
+    async def change_sequence(self) -> int:
+        return 0
+
+    async def changes_since(self, after: int, limit: int) -> ChangeBatch:
+        return ChangeBatch(sequence=after)
