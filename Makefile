@@ -40,7 +40,7 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff check gateway tests bench scripts
 	$(BIN)/mypy gateway
 
 schema: $(RUN_STAMP)

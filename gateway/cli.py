@@ -14,32 +14,60 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from gateway.settings import DEFAULT_DATABASE, ConfigurationError, Settings
 
 if TYPE_CHECKING:
+    from gateway.domain.records import Catalog
     from gateway.services import Services
 
 T = TypeVar("T")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """The settings of this command, or exit 2 with the reason (a bad GATEWAY_* value)."""
+    """The settings of this command, or exit 2 with the reason (a bad GATEWAY_* value, an
+    unknown database scheme). Configures logging from them: once per command."""
+    from gateway.logs import configure_logging
+
     try:
-        return Settings.from_env(database=getattr(args, "db", None),
-                                 log_level=getattr(args, "log_level", None))
+        settings = Settings.from_env(database=getattr(args, "db", None),
+                                     log_level=getattr(args, "log_level", None))
     except ConfigurationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _fail(str(exc))
+    configure_logging(settings.log_level, settings.log_format, settings.access_log)
+    return settings
 
 
-async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _database_file(settings: Settings, *, must_exist: bool) -> Path:
+    """The SQLite file of the settings; exits 2 for a database this version cannot open and,
+    with ``must_exist`` (read-only commands), for a file that does not exist: a typo must not
+    create an empty database."""
+    from gateway.store.url import UnsupportedDatabase, sqlite_path
+
+    try:
+        path = Path(sqlite_path(settings.database_url))
+    except UnsupportedDatabase as exc:
+        _fail(str(exc))
+    if must_exist and not path.is_file():
+        _fail(f"there is no database at {path} (check --db or GATEWAY_DATABASE; "
+              "`gateway import FILE --db PATH` creates one)")
+    return path
+
+
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *,
+                         must_exist: bool = False) -> T:
     from gateway.services import build_services
     from gateway.store.sqlite import SqliteStore
 
-    Path(settings.database).parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(settings.database, synchronous=settings.sqlite_synchronous)
+    path = _database_file(settings, must_exist=must_exist)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(path, synchronous=settings.sqlite_synchronous)
     await store.open()
     try:
         return await work(build_services(store))
@@ -48,18 +76,32 @@ async def _with_services(settings: Settings, work: Callable[[Services], Awaitabl
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import tempfile
+
+    settings = _settings(args)  # a bad GATEWAY_* value is refused here, not in every worker
+    _database_file(settings, must_exist=False).parent.mkdir(parents=True, exist_ok=True)
+    if settings.metrics_dir is not None:  # given by the operator: start from zero
+        from gateway.metrics import clear_directory
+
+        clear_directory(settings.metrics_dir)
+        return _serve(args, settings)
+    # Workers write their metrics to files in a private directory, removed on exit.
+    with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as directory:
+        return _serve(args, settings.model_copy(update={"metrics_dir": directory}))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from gateway.api.app import create_app
     from gateway.logs import logging_config
 
-    settings = _settings(args)  # a bad GATEWAY_* value is refused here, not in every worker
-    Path(settings.database).parent.mkdir(parents=True, exist_ok=True)
     # Each worker process builds its app from these very settings (the factory is pickled).
     config = uvicorn.Config(functools.partial(create_app, settings), factory=True,
                             host=args.host, port=args.port, workers=args.workers,
                             access_log=False, loop="asyncio",
-                            log_config=logging_config(settings.log_level),
+                            log_config=logging_config(settings.log_level, settings.log_format,
+                                                      settings.access_log),
                             log_level=settings.log_level)
     if args.workers <= 1:
         uvicorn.Server(config).run()
@@ -86,22 +128,39 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    async def work(services: Services) -> list[CatalogProblem]:
-        return await services.catalog.import_document(document, replace=args.replace)
+    async def work(services: Services) -> tuple[Catalog | None, list[CatalogProblem]]:
+        return await services.catalog.import_parsed(document, replace=args.replace)
 
-    problems = asyncio.run(_with_services(settings, work))
-    if problems:
+    catalog, problems = asyncio.run(_with_services(settings, work))
+    if catalog is None:
         print(f"{args.file}: {len(problems)} problem(s), nothing was imported:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem.path}: {problem.message}", file=sys.stderr)
         return 2
     if not args.quiet:
-        counts = {k: len(v) for k, v in document.items() if isinstance(v, list)} \
-            if isinstance(document, dict) else {}
-        summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing"
-        print(f"imported {summary} into {settings.database}"
+        print(f"imported {import_summary(catalog, document)} into {settings.database}"
               + (" (replaced)" if args.replace else ""))
     return 0
+
+
+def import_summary(catalog: Catalog, document: object) -> str:
+    """What an import wrote, counted from the parsed catalog: products created for source
+    items of unknown SKUs are products too (and said so)."""
+    listed = document.get("products") if isinstance(document, dict) else None
+    implicit = len(catalog.products) - (len(listed) if isinstance(listed, list) else 0)
+    parts = []
+    if catalog.config is not None:
+        parts.append("the global configuration")
+    for name, count in (("source", len(catalog.sources)), ("stock", len(catalog.stocks)),
+                        ("product", len(catalog.products)),
+                        ("source item", len(catalog.source_items)),
+                        ("reservation", len(catalog.reservations))):
+        if count:
+            text = f"{count} {name}{'' if count == 1 else 's'}"
+            if name == "product" and implicit > 0:
+                text += f" ({implicit} created from source items)"
+            parts.append(text)
+    return ", ".join(parts) or "nothing"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -110,7 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def work(services: Services) -> dict[str, object]:
         return await services.catalog.export_document()
 
-    document = asyncio.run(_with_services(_settings(args), work))
+    document = asyncio.run(_with_services(_settings(args), work, must_exist=True))
     write_catalog_file(args.output, document)
     return 0
 
@@ -139,14 +198,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
         render_explain(found, args.channel)
         return 0
 
-    return asyncio.run(_with_services(_settings(args), work))
+    return asyncio.run(_with_services(_settings(args), work, must_exist=True))
 
 
 def cmd_compact(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
         return await services.orders.compact_reservations()
 
-    removed = asyncio.run(_with_services(_settings(args), work))
+    removed = asyncio.run(_with_services(_settings(args), work, must_exist=True))
     print(f"removed {removed} reservation rows of orders that net to zero")
     return 0
 
@@ -158,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--db", default=None,
-                       help=f"SQLite database file (default: $GATEWAY_DATABASE, else "
-                            f"{DEFAULT_DATABASE})")
+                       help=f"database: a SQLite file path or sqlite:///path (default: "
+                            f"$GATEWAY_DATABASE, else {DEFAULT_DATABASE})")
         return p
 
     serve = with_db(sub.add_parser("serve", help="serve GraphQL (GraphiQL at /graphql)"))
@@ -198,10 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from gateway.logs import configure_logging
-
     args = build_parser().parse_args(argv)
-    configure_logging(getattr(args, "log_level", None) or "info")
     code: int = args.func(args)
     return code
 

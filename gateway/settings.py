@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.store.url import DatabaseUrl, parse_database_url
+
 DEFAULT_DATABASE = Path("data") / "gateway.sqlite3"
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -25,7 +27,7 @@ class ConfigurationError(ValueError):
 
 #: What each variable expects, for the refusal message.
 _EXPECTED = {
-    "database": "a SQLite file path",
+    "database": "a file path, sqlite:///path or postgresql://user@host/db",
     "admin_token": "a token without surrounding whitespace",
     "env": "production or development",
     "max_skus": "a positive integer",
@@ -37,11 +39,18 @@ _EXPECTED = {
     "compact_interval": "seconds (0 switches compaction off)",
     "sqlite_synchronous": "FULL or NORMAL",
     "log_level": "debug, info, warning or error",
+    "log_format": "text or json",
+    "access_log": "1 (on) or 0 (off)",
+    "metrics_dir": "an existing directory",
     "live_poll_interval": "seconds between change-feed polls (more than 0, at most 60)",
     "live_max_subscriptions": "a positive integer",
     "live_max_skus": "a positive integer",
     "ws_allowed_origins": "comma-separated origins like https://shop.example.com, or *",
 }
+
+
+#: Command-line options named apart from their setting.
+_FLAGS = {"database": "db"}
 
 
 class Settings(BaseSettings):
@@ -66,6 +75,11 @@ class Settings(BaseSettings):
     compact_interval: float = 300.0  # seconds between reservation compactions; 0 = never
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = False  # one log line per request
+    #: Where worker processes write their metrics (``gateway serve`` makes a private one).
+    metrics_dir: str | None = None
+
     live_poll_interval: float = 0.15  # seconds between change-feed polls while someone watches
     live_max_subscriptions: PositiveInt = 10  # per WebSocket connection
     live_max_skus: PositiveInt = 100  # per availabilityChanged subscription
@@ -73,11 +87,29 @@ class Settings(BaseSettings):
     ws_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
     @property
+    def database_url(self) -> DatabaseUrl:
+        """What ``database`` names (validated when the settings were made)."""
+        return parse_database_url(self.database)
+
+    @property
     def production(self) -> bool:
         """Production mode: no GraphiQL, no introspection, no field suggestions."""
         return self.env == "production"
 
-    @field_validator("env", "log_level", mode="before")
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        parse_database_url(value)  # refuses unknown schemes before anything opens a file
+        return value
+
+    @field_validator("metrics_dir")
+    @classmethod
+    def _directory(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_dir():
+            raise ValueError("is not a directory")
+        return value
+
+    @field_validator("env", "log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -138,8 +170,12 @@ def _explain(exc: ValidationError, given: dict[str, Any]) -> str:
         shown = repr(error.get("input"))
         if name == "admin_token":
             shown = "(hidden)"  # never print a secret
-        where = f"--{name.replace('_', '-')}" if name in given else f"GATEWAY_{name.upper()}"
-        lines.append(f"{where}={shown}: expected {_EXPECTED.get(name, error['msg'])}")
+        flag = _FLAGS.get(name, name.replace("_", "-"))
+        where = f"--{flag}" if name in given else f"GATEWAY_{name.upper()}"
+        detail = error["msg"].removeprefix("Value error, ") \
+            if error["type"] == "value_error" else None
+        expected = f"expected {_EXPECTED.get(name, error['msg'])}"
+        lines.append(f"{where}={shown}: {detail or expected}")
     return "; ".join(lines)
 
 

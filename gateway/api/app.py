@@ -1,5 +1,6 @@
 """The Starlette application: GraphQL (with GraphiQL outside production), its subscriptions over
-WebSocket (graphql-transport-ws), and /healthz."""
+WebSocket (graphql-transport-ws), the probes (/healthz liveness, /readyz readiness) and
+/metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from cross_web import HTTPException  # what strawberry answers with (a transitive dependency)
+from cross_web import HTTPException  # what strawberry answers with
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -19,16 +20,20 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.limits import MaxBodySize
 from gateway.api.live.transport import LiveTransportHandler
+from gateway.api.middleware import RequestContext
 from gateway.api.schema import build_schema
+from gateway.metrics import CONTENT_TYPE, GatewayMetrics, install
 from gateway.services import Services, build_services
-from gateway.services.live import AvailabilityHub, ChangeFeed
-from gateway.services.live.feed import NoChanges
+from gateway.services.live import AvailabilityHub
 from gateway.services.orders import OrderService
 from gateway.settings import Settings
+from gateway.store.errors import StoreError
 from gateway.store.sqlite import SqliteStore
+from gateway.store.url import sqlite_path
 
 log = logging.getLogger("gateway")
 
@@ -51,6 +56,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, services=request.app.state.services,
                        settings=self._settings)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.render_page(request)  # self-hosted: no CDN, strict CSP
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -84,19 +92,23 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
 def create_app(settings: Settings) -> Starlette:
     """A ready-to-serve app; the store opens in the lifespan and closes on shutdown."""
     graphql_app = GatewayGraphQL(settings)
+    metrics = GatewayMetrics(settings.metrics_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = SqliteStore(settings.database, synchronous=settings.sqlite_synchronous)
+        store = SqliteStore(sqlite_path(settings.database_url),
+                            synchronous=settings.sqlite_synchronous)
         await store.open()
         services = app.state.services = build_services(store)
+        install(metrics)
+        metrics.watch(services.reader)
         if not settings.admin_token:
             log.warning("GATEWAY_ADMIN_TOKEN is not set: back-office operations are refused.")
-        feed: ChangeFeed = store if isinstance(store, ChangeFeed) else NoChanges()
-        if isinstance(feed, NoChanges):
-            log.warning("The store keeps no change log: availabilityChanged sends each SKU's "
-                        "current answer, then no changes.")
-        hub = app.state.live = AvailabilityHub(feed, services.storefront,
+        if settings.production:
+            log.info("production mode (GATEWAY_ENV=production): GraphiQL, introspection and "
+                     "field suggestions are off; queries are POSTed to /graphql.")
+        # The live availability hub: one change feed (the store's change log) per process.
+        hub = app.state.live = AvailabilityHub(store, services.storefront,
                                                poll_interval=settings.live_poll_interval)
         live = asyncio.create_task(hub.run())
         compactor = None
@@ -124,12 +136,53 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "data_version": version})
 
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    production_get = [Route("/graphql", graphiql_off, methods=["GET"])] \
+        if settings.production else []
     return Starlette(
-        routes=[Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        routes=[*production_get,
+                Route("/graphql", graphql_app, methods=["GET", "POST"]),
                 WebSocketRoute("/graphql", graphql_app),
-                Route("/healthz", healthz, methods=["GET"])],
-        middleware=[Middleware(MaxBodySize, limit=settings.max_body_bytes)],
+                Route("/healthz", healthz, methods=["GET"]),
+                Route("/readyz", readyz, methods=["GET"]),
+                Route("/metrics", metrics_endpoint, methods=["GET"]),
+                *graphiql.routes(enabled=not settings.production)],
+        middleware=[Middleware(RequestContext, metrics=metrics, access_log=settings.access_log),
+                    Middleware(MaxBodySize, limit=settings.max_body_bytes)],
         lifespan=lifespan)
+
+
+async def readyz(request: Request) -> Response:
+    """200 when the store can serve reads and take writes; 503 with the reason otherwise."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return _not_ready("STORE_UNAVAILABLE", "the store is not open (starting or stopping)")
+    try:
+        await services.store.check_ready()
+    except StoreError as exc:
+        log.warning("not ready: %s", exc.message)
+        return _not_ready(exc.code.value, exc.message, exc.retry_after)
+    except Exception:  # the point of the probe is to report, not to crash
+        log.exception("readiness check failed")
+        return _not_ready("STORE_UNAVAILABLE", "the readiness check failed (see the log)")
+    return JSONResponse({"status": "ready"})
+
+
+def _not_ready(code: str, reason: str, retry_after: float | None = None) -> Response:
+    headers = {"retry-after": str(max(1, round(retry_after)))} if retry_after else None
+    return JSONResponse({"status": "unavailable", "code": code, "reason": reason},
+                        status_code=503, headers=headers)
+
+
+async def graphiql_off(request: Request) -> Response:
+    """What a browser gets at /graphql in production (instead of a bare 404)."""
+    return JSONResponse(
+        {"error": "GraphiQL is off in production (GATEWAY_ENV=production). Send GraphQL "
+                  "queries with POST /graphql and a JSON body: "
+                  '{"query": "...", "variables": {...}}.'},
+        status_code=405, headers={"allow": "POST"})
 
 
 def app_from_env() -> Starlette:

@@ -2,8 +2,10 @@
 
 - A :class:`~gateway.domain.errors.DomainError` raised anywhere below a resolver becomes a
   GraphQL error with its stable code in ``extensions.code`` (resolvers never catch them).
-- An unexpected exception is logged once, at ERROR, with a request id, and reaches the client
-  only as "Unexpected error." with that id and ``extensions.code = "INTERNAL_ERROR"``.
+- An unexpected exception is logged once, at ERROR, with the request's id (the
+  ``x-request-id`` of the answer), and reaches the client only as "Unexpected error." with
+  that id in ``extensions.requestId`` and ``extensions.code = "INTERNAL_ERROR"``.
+- The query limits (depth, aliases, tokens) answer ``extensions.code = "LIMIT_EXCEEDED"``.
 - Expected errors (validation, permissions, limits, domain refusals) are logged at DEBUG only,
   so hostile query text never fills the ERROR log.
 """
@@ -11,7 +13,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -19,8 +21,11 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from gateway.api.middleware import new_request_id
 from gateway.domain.errors import DomainError
+from gateway.logs import CURRENT_REQUEST, current_request_id
 
 log = logging.getLogger("gateway.api")
 
@@ -42,7 +47,28 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError | DomainError)
 
 
+#: How graphql-core and Strawberry's limiters word their refusals (they set no code).
+_LIMIT_MESSAGES = ("aliases found. Allowed:", "exceeds maximum operation depth",
+                   "Document contains more than")
+
+
+def _is_limit(error: GraphQLError) -> bool:
+    return any(text in error.message for text in _LIMIT_MESSAGES)
+
+
 class GatewaySchema(strawberry.Schema):
+    def _create_execution_context(
+            self, query: str | None, allowed_operation_types: Iterable[OperationType],
+            *args: Any, **kwargs: Any) -> ExecutionContext:
+        # The request middleware labels metrics and the access log with the operation: hand
+        # it this request's execution context (read after the answer, so no work here).
+        context = super()._create_execution_context(query, allowed_operation_types, *args,
+                                                    **kwargs)
+        state = CURRENT_REQUEST.get()
+        if state is not None:
+            state.execution = context
+        return context
+
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
@@ -51,12 +77,15 @@ class GatewaySchema(strawberry.Schema):
                 error.extensions = {**(error.extensions or {}), "code": original.code.value}
                 log.debug("request refused: %s", error.message)
             elif is_unexpected(error):
-                request_id = uuid.uuid4().hex[:16]
+                request_id = current_request_id() or new_request_id().decode()
                 error.extensions = {**(error.extensions or {}), REQUEST_ID: request_id}
                 log.error("unexpected error in %s (request %s)",
                           ".".join(map(str, error.path or [])) or "request", request_id,
                           exc_info=original)
             else:
+                if _is_limit(error) and not (error.extensions or {}).get("code"):
+                    error.extensions = {**(error.extensions or {}),
+                                        "code": ApiErrorCode.LIMIT_EXCEEDED.value}
                 log.debug("request refused: %s", error.message)
 
 

@@ -170,24 +170,25 @@ def check_cart(lines: Sequence[RequestedLine],
 
     Guarantees one result per line, in order, with all failures of that line.
     """
-    parsed: list[Decimal | None] = []
+    parsed: list[Decimal | str] = []  # the quantity, or why it is invalid
     totals: dict[str, Decimal] = {}
     for line in lines:
         try:
-            qty: Decimal | None = parse_quantity(line.quantity, allow_negative=False)
-        except QuantityError:
-            qty = None
-        if qty is not None and qty <= 0:
-            qty = None
+            qty: Decimal | str = parse_quantity(line.quantity, allow_negative=False)
+        except QuantityError as exc:
+            qty = exc.reason
+        if isinstance(qty, Decimal) and qty <= 0:
+            qty = "is zero: it must be greater than 0"
         parsed.append(qty)
-        if qty is not None:
+        if isinstance(qty, Decimal):
             totals[line.sku] = totals.get(line.sku, ZERO) + qty
     results: list[LineResult] = []
     seen: dict[str, Decimal] = {}
     for line, qty in zip(lines, parsed, strict=True):
-        if qty is None:
-            results.append(LineResult(line.sku, None, (
-                _issue(CartIssueCode.INVALID_QUANTITY, None, None, None),)))
+        if isinstance(qty, str):
+            results.append(LineResult(line.sku, None, (Issue(
+                CartIssueCode.INVALID_QUANTITY,
+                f"{message(CartIssueCode.INVALID_QUANTITY)} The quantity {qty}."),)))
             continue
         availability = availabilities.get(line.sku)
         if availability is None:

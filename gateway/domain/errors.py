@@ -56,6 +56,7 @@ class OrderErrorCode(StrEnum):
 
     INVALID_ORDER_ID = "INVALID_ORDER_ID"
     EMPTY_ORDER = "EMPTY_ORDER"
+    LINES_REFUSED = "LINES_REFUSED"  # placeOrder: lines failed the cart check (lines[].errors)
     ORDER_ID_CONFLICT = "ORDER_ID_CONFLICT"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     SKU_NOT_IN_ORDER = "SKU_NOT_IN_ORDER"
@@ -82,6 +83,7 @@ class AdminErrorCode(StrEnum):
     DUPLICATE = "DUPLICATE"  # the same key defined twice
     NOT_FOUND = "NOT_FOUND"  # refers to a product, source or stock that does not exist
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"  # too many entries in one call
+    VERSION_CONFLICT = "VERSION_CONFLICT"  # expectedVersion is not the current data version
 
 
 ErrorCode = OrderErrorCode | LookupErrorCode

@@ -18,7 +18,15 @@ MAX_QUANTITY = Decimal("99999999.9999")
 
 
 class QuantityError(ValueError):
-    """A value that cannot be used as a quantity; the message says why."""
+    """A value that cannot be used as a quantity; the message says why.
+
+    ``reason`` says it for people, after "The quantity" ("is negative", "has more than 4
+    decimal places"), without repeating a value that may be huge or hostile.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def parse_quantity(value: object, *, allow_negative: bool = True) -> Decimal:
@@ -30,19 +38,21 @@ def parse_quantity(value: object, *, allow_negative: bool = True) -> Decimal:
     negative values when ``allow_negative`` is false.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise QuantityError(f"expected a number, got {type(value).__name__}")
+        raise QuantityError(f"expected a number, got {type(value).__name__}", "is not a number")
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, ValueError):
-        raise QuantityError(f"not a number: {value!r}") from None
+        raise QuantityError(f"not a number: {value!r}", "is not a number") from None
     if not number.is_finite():
-        raise QuantityError("must be a finite number")
+        raise QuantityError("must be a finite number", "is not a finite number")
     if number.copy_abs() > MAX_QUANTITY:  # copy_abs: no context, so 1e999999999 cannot overflow
-        raise QuantityError(f"must be at most {MAX_QUANTITY} in magnitude")
+        raise QuantityError(f"must be at most {MAX_QUANTITY} in magnitude",
+                            f"is too large (at most {MAX_QUANTITY})")
     if number != number.quantize(STEP, rounding=ROUND_DOWN):
-        raise QuantityError(f"has more than {PLACES} decimal places")
+        raise QuantityError(f"has more than {PLACES} decimal places",
+                            f"has more than {PLACES} decimal places")
     if not allow_negative and number < 0:
-        raise QuantityError("must not be negative")
+        raise QuantityError("must not be negative", "is negative")
     return number + ZERO  # folds -0 into 0
 
 

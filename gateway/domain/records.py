@@ -129,3 +129,25 @@ class ProductView:
 
     product: ProductRecord
     source_items: tuple[SourceItemRecord, ...]
+
+
+#: A changed (sku, stock) key; ``None`` for the stock means every stock, and a key whose SKU
+#: is ``None`` means everything may have changed (configuration or topology was written).
+ChangedKey = tuple[str | None, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBatch:
+    """What changed in the store after a position of its change log.
+
+    ``sequence`` is the position to ask from next time; ``keys`` are the changed keys in log
+    order (duplicates possible).
+    """
+
+    sequence: int
+    keys: tuple[ChangedKey, ...] = ()
+
+    @property
+    def everything(self) -> bool:
+        """Configuration or topology changed: every availability answer may differ."""
+        return any(sku is None for sku, _ in self.keys)

@@ -88,15 +88,20 @@ class InventoryReader:
         self._topology: Topology | None = None
         self._reload = asyncio.Lock()
         self.settings_cache = SettingsCache()
+        #: Topology reads served from the cache / reloaded from the store (for metrics).
+        self.topology_hits = 0
+        self.topology_misses = 0
 
     async def topology(self) -> Topology:
         """The cached topology, reloaded when another writer changed the data version."""
         version = await self.store.data_version()
         cached = self._topology
         if cached is not None and cached.version == version:
+            self.topology_hits += 1
             return cached
         async with self._reload:
             if self._topology is None or self._topology.version != version:
+                self.topology_misses += 1
                 self._topology = await self.store.load_topology()
             return self._topology
 
@@ -108,7 +113,21 @@ class InventoryReader:
         cached = self._topology
         if cached is not None and cached.version == await via.data_version():
             return cached
-        return await via.load_topology()
+        return await self._fresh(via)
+
+    async def _fresh(self, via: SkuReader | None) -> Topology:
+        """A topology read now (through ``via`` when given), remembered when it is newer.
+
+        A transaction's reads only ever see committed data (writes are applied at the commit),
+        so what it reads may be cached like any other read.
+        """
+        if via is None:
+            return await self.topology()
+        found = await via.load_topology()
+        cached = self._topology
+        if cached is None or found.version > cached.version:
+            self._topology = found
+        return found
 
     @staticmethod
     def stock_for(channel: str, topology: Topology) -> StockRecord:
@@ -129,12 +148,14 @@ class InventoryReader:
         """
         topology = self._topology
         if topology is None or channel not in topology.channels:
-            topology = await (via.load_topology() if via else self.topology())
+            topology = await self._fresh(via)
         stock = self.stock_for(channel, topology)
         source: SkuReader = via or self.store
         data = await source.load_skus(skus, stock.id)
-        if data.version != topology.version:
-            topology = await (via.load_topology() if via else self.topology())
+        if data.version == topology.version:
+            self.topology_hits += 1
+        else:
+            topology = await self._fresh(via)
             fresh = self.stock_for(channel, topology)
             if fresh.id != stock.id:
                 data = await source.load_skus(skus, fresh.id)

@@ -42,3 +42,9 @@ class StorageFull(StoreError):
 
 class StoreUnavailable(StoreError):
     code = StoreErrorCode.STORE_UNAVAILABLE
+
+
+class ConstraintViolation(Exception):
+    """The schema refused a write the caller should have validated first (a foreign key, a
+    CHECK): a bug of the gateway, not the client's fault and not worth retrying. Nothing was
+    written."""

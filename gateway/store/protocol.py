@@ -9,6 +9,7 @@ from typing import Protocol
 from gateway.domain.orders import Order, ReservationDelta, ShelfChange
 from gateway.domain.records import (
     Catalog,
+    ChangeBatch,
     ProductRecord,
     ProductView,
     ReservationRecord,
@@ -19,12 +20,22 @@ from gateway.domain.records import (
 
 
 class Transaction(Protocol):
-    """Reads and writes of one order use case, inside one serialised write transaction."""
+    """One unit of work: reads, then the writes they justify, atomically.
+
+    What is read inside cannot be changed by another writer before the commit, so a check
+    made on it still holds when its writes are applied (backends serialise writers or lock
+    what was read). Writes may be deferred to the commit: never read back your own writes.
+    A transaction that writes nothing changes nothing (not even the data version).
+    """
 
     async def data_version(self) -> int: ...
     async def load_topology(self) -> Topology: ...
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData: ...
+    async def load_products(self, skus: Sequence[str]) -> dict[str, ProductView]: ...
+    async def known_skus(self, skus: Sequence[str]) -> set[str]: ...
     async def get_order(self, order_id: str) -> Order | None: ...
+    async def import_catalog(self, catalog: Catalog, *, replace: bool) -> None: ...
+    async def delete_product(self, sku: str) -> None: ...
     async def save_order(self, order: Order, *, new: bool) -> None: ...
     async def append_reservations(self, order: Order,
                                   deltas: Sequence[ReservationDelta]) -> None: ...
@@ -36,6 +47,8 @@ class Store(Protocol):
 
     Guarantees shared by every backend:
     - every write method is one transaction: it happens completely or not at all;
+    - failures of the database surface as :class:`~gateway.store.errors.StoreError`
+      (busy, full, unavailable), never as a driver's own exception;
     - every committed write that changes topology or configuration bumps the data version, so
       other processes notice on their next :meth:`data_version` call;
     - :meth:`load_skus` costs a constant number of statements whatever the number of SKUs.
@@ -83,8 +96,9 @@ class Store(Protocol):
         """Which of ``skus`` exist as products."""
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """A write transaction for an order use case: what is read inside cannot change
-        before the commit (no other writer runs meanwhile); an exception rolls it back."""
+        """A write transaction (see :class:`Transaction`): committed when the block ends,
+        rolled back (and the exception re-raised) when it raises. Waiting for it is bounded:
+        raises :class:`~gateway.store.errors.StoreBusy` rather than waiting forever."""
 
     async def get_order(self, order_id: str) -> Order | None:
         """The stored order, or None."""
@@ -98,3 +112,12 @@ class Store(Protocol):
 
     async def compact_reservations(self) -> int:
         """Delete reservations of (order, sku, stock) groups summing to zero; returns rows."""
+
+    async def change_sequence(self) -> int:
+        """The position of the latest entry of the change log (0 when none)."""
+
+    async def changes_since(self, after: int, limit: int = 10_000) -> ChangeBatch:
+        """The (sku, stock) keys whose availability inputs changed after position ``after``,
+        at most ``limit`` of them, in commit order, and the position to ask from next time.
+        Every write transaction appends its keys when it commits. When the log no longer
+        reaches back to ``after``, the batch says everything may have changed."""

@@ -16,11 +16,7 @@ Invariants the schema itself enforces:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
-#: How the backend runs one statement on a connection and returns its rows (counted there).
-Run = Callable[[Any, str, Sequence[Any]], Awaitable[list[tuple[Any, ...]]]]
+from gateway.store.sqlite_conn import Session
 
 
 class SchemaError(RuntimeError):
@@ -131,7 +127,18 @@ CANCELLED_SPELLING: tuple[str, ...] = (
     "UPDATE orders SET status = 'cancelled' WHERE status = 'canceled'",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING)
+# The change log: every write transaction appends the (sku, stock) keys whose availability
+# inputs it changed (stock NULL = every stock; sku NULL = everything), in commit order (one
+# writer at a time). Live subscriptions poll it; old rows are pruned.
+CHANGE_LOG: tuple[str, ...] = (
+    """CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        sku TEXT,
+        stock_id INTEGER
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING, CHANGE_LOG)
 
 #: The schema version this code writes and expects.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -143,30 +150,29 @@ CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
 
 
 
-async def migrate(run: Run, conn: Any, name: str) -> None:
-    """Bring the database on ``conn`` to :data:`SCHEMA_VERSION` in one IMMEDIATE transaction.
+def migrate(s: Session, name: str) -> None:
+    """Bring the database to :data:`SCHEMA_VERSION` in one IMMEDIATE transaction.
 
     Applies every missing step in order and records it in ``schema_version``; rolls back on
     any error. Raises :class:`SchemaError` when the database is newer than this code.
     """
     # IMMEDIATE: two processes opening a new file at once do not both apply the same step
     # (the second waits for the first, then sees the new version).
-    await run(conn, "BEGIN IMMEDIATE", ())
+    s.run("BEGIN IMMEDIATE")
     try:
-        await run(conn, CREATE_VERSION_TABLE, ())
-        rows = await run(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version", ())
-        current = int(rows[0][0])
+        s.run(CREATE_VERSION_TABLE)
+        current = int(s.run("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
         if current > SCHEMA_VERSION:
             raise SchemaError(f"{name} has schema version {current}; this gateway knows "
                               f"versions up to {SCHEMA_VERSION}")
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[version - 1]:
-                await run(conn, statement, ())
-            await run(conn, "INSERT INTO schema_version (version) VALUES (?)", (version,))
-        await run(conn, "COMMIT", ())
+                s.run(statement)
+            s.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        s.run("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            await run(conn, "ROLLBACK", ())
+        if s.conn.in_transaction:
+            s.run("ROLLBACK")
         raise
 
 
@@ -218,11 +224,13 @@ SKU_SNAPSHOT = """
     SELECT 't', sku, NULL, total, NULL, NULL FROM reservation_totals
         WHERE stock_id = ?2 AND sku IN (SELECT value FROM json_each(?1))
     ORDER BY 1, 2, 3"""
-# One product and every source item of it, tagged like SKU_SNAPSHOT (?1 is the SKU).
-PRODUCT_VIEW = """
-    SELECT 'p', sku, NULL, name, NULL, config FROM products WHERE sku = ?1
+# Products and every source item of them, tagged like SKU_SNAPSHOT (?1: JSON array of SKUs).
+PRODUCT_VIEWS = """
+    SELECT 'p', sku, NULL, name, NULL, config FROM products
+        WHERE sku IN (SELECT value FROM json_each(?1))
     UNION ALL
-    SELECT 'i', sku, source_code, quantity, status, config FROM source_items WHERE sku = ?1
+    SELECT 'i', sku, source_code, quantity, status, config FROM source_items
+        WHERE sku IN (SELECT value FROM json_each(?1))
     ORDER BY 1, 2, 3"""
 KNOWN_SKUS = "SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?))"
 SELECT_SOURCE_CODES = "SELECT code FROM sources"
@@ -290,3 +298,10 @@ LOW_STOCK_CANDIDATES = """SELECT i.sku, i.source_code, i.quantity, i.status, i.c
       AND (? IS NULL OR i.source_code = ?)
     ORDER BY i.source_code, i.sku"""
 DELETE_PRODUCT = "DELETE FROM products WHERE sku = ? RETURNING sku"
+
+INSERT_CHANGE = "INSERT INTO changes (sku, stock_id) VALUES (?, ?)"
+LAST_CHANGE = "SELECT last_insert_rowid()"
+CHANGE_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM changes"
+CHANGE_BOUNDS = "SELECT MIN(seq), COALESCE(MAX(seq), 0) FROM changes"
+CHANGES_SINCE = "SELECT seq, sku, stock_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"
+PRUNE_CHANGES = "DELETE FROM changes WHERE seq <= ?"

@@ -34,9 +34,11 @@ from tests.servers import import_catalog
 
 STOCK = 10_000
 SKUS = ("A", "B", "C")
-BURST = 300
+BURST = 1500  # enough that the server is still busy when the kill lands
 KILL_AFTER = 50  # acknowledged orders before the SIGKILL
+CONNECTIONS = 300  # requests in flight at once; the rest of the burst waits its turn
 TIMEOUT = 45.0
+GRACE = 5.0  # seconds the requests still in flight get to fail once the server is dead
 
 
 def order_lines(n: int) -> list[dict[str, Any]]:
@@ -67,9 +69,14 @@ async def burst_then_kill(base: str, kill: Any, requests: dict[str, list[dict[st
     finished = 0
     enough = asyncio.Event()
 
+    # At most CONNECTIONS requests in flight: httpx's pool slows to a crawl with thousands
+    # of queued requests, so the rest of the burst waits here, unsent, instead.
+    in_flight = asyncio.Semaphore(CONNECTIONS)
+
     async def one(http: httpx.AsyncClient, order_id: str) -> None:
         try:
-            await place(http, order_id)
+            async with in_flight:
+                await place(http, order_id)
         finally:
             nonlocal finished
             finished += 1
@@ -88,19 +95,23 @@ async def burst_then_kill(base: str, kill: Any, requests: dict[str, list[dict[st
         if len(acked) >= KILL_AFTER:
             enough.set()
 
-    async with client(base, connections=BURST) as http:
+    async with client(base, connections=CONNECTIONS) as http:
         tasks = [asyncio.create_task(one(http, order_id)) for order_id in requests]
         try:
             async with asyncio.timeout(TIMEOUT):
                 await enough.wait()
         finally:
             kill()
-        async with asyncio.timeout(TIMEOUT):
-            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
+        # Requests in flight fail fast against the dead server; those still waiting for their
+        # turn were never sent: they are cancelled after a grace period.
+        done, queued = await asyncio.wait(tasks, timeout=GRACE)
+        for task in queued:
+            task.cancel()
+        await asyncio.gather(*queued, return_exceptions=True)
+    failures = [task.exception() for task in done if task.exception() is not None]
     for failure in failures:  # only the crash may break a request, and only at transport level
         assert isinstance(failure, httpx.TransportError), repr(failure)
-    return acked, len(failures)
+    return acked, len(failures) + len(queued)
 
 
 def read_db(db: Path) -> tuple[dict[str, dict[str, Any]], list[tuple[Any, ...]],
@@ -128,9 +139,15 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_order(tmp_path: Path) -> 
     assert len(acked) >= KILL_AFTER and broken > 0, (len(acked), broken)
 
     with running_server(db, workers=2, log=tmp_path / "second.log") as server:
-        async with client(server.base, connections=BURST) as http:
+        async with client(server.base, connections=CONNECTIONS) as http:
+            in_flight = asyncio.Semaphore(CONNECTIONS)
+
+            async def view(order_id: str) -> dict[str, Any]:
+                async with in_flight:
+                    return await gql(http, ORDER, id=order_id)
+
             async with asyncio.timeout(TIMEOUT):
-                views = await asyncio.gather(*(gql(http, ORDER, id=i) for i in requests))
+                views = await asyncio.gather(*(view(i) for i in requests))
             stored = {i: v["order"] for i, v in zip(requests, views, strict=True)
                       if v["order"] is not None}
 

@@ -47,7 +47,7 @@ async def cancel(http: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
 
 def assert_insufficient(result: dict[str, Any]) -> None:
     assert result["ok"] is False and result["status"] == "rejected", result
-    assert result["error"] is None, result
+    assert result["error"]["code"] == "LINES_REFUSED", result
     assert [line["errors"] for line in result["lines"]] == [[{"code": "INSUFFICIENT_STOCK"}]], \
         result
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from gateway.services.live import ChangeBatch
-from gateway.services.live.feed import ChangeKey
+from gateway.domain.records import ChangeBatch, ChangedKey
 
 
 class FakeFeed:
     """Keys appended by :meth:`changed`; counts the calls the hub makes."""
 
     def __init__(self) -> None:
-        self.log: list[ChangeKey] = []
+        self.log: list[ChangedKey] = []
         self.calls = 0
         self.failing: Exception | None = None
 

@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.store.sqlite import SqliteStore
 from tests.live.client import LiveClient
 from tests.servers import GATEWAY, ROOT, Server, import_catalog, running_server
 from tests.support import SHOP
@@ -59,8 +58,6 @@ async def expect(client: LiveClient, sku: str, salable_qty: float, since: float)
     assert elapsed < DEADLINE, f"the event took {elapsed:.2f} s"
 
 
-@pytest.mark.xfail(not hasattr(SqliteStore, "changes_since"), strict=True,
-                   reason="needs the store's change log (the Store protocol's changes_since)")
 async def test_a_change_made_by_another_process_reaches_the_subscriber(
         servers: tuple[Server, Server, Path], tmp_path: Path) -> None:
     subscriber_side, writer_side, db = servers

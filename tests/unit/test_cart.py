@@ -52,7 +52,7 @@ def stock(qty: object = 100, *, reserved: object = 0, group: str | None = None,
 def test_invalid_quantity(qty: object) -> None:
     result = check_one(qty, stock())
     assert codes(result) == ["INVALID_QUANTITY"]
-    assert result.errors[0].message == "Enter a valid quantity."
+    assert result.errors[0].message.startswith("Enter a valid quantity. The quantity ")
     assert result.quantity is None
     assert not result.ok
 

@@ -29,6 +29,11 @@ from gateway.api.admin.types import (
 )
 from gateway.api.context import BACK_OFFICE, Context
 
+#: Optimistic concurrency for clients that want it: refuse the write (VERSION_CONFLICT) unless
+#: the configuration is still at this version (`AdminResult.version` of their last write).
+EXPECTED = Annotated[int | None, strawberry.argument(
+    description="Refuse the write unless the configuration is still at this version.")]
+
 
 @strawberry.type
 class AdminQuery:
@@ -64,53 +69,65 @@ class AdminMutation:
 
     @strawberry.mutation(permission_classes=BACK_OFFICE,
                          description="Set global options; a null clears one (built-in default).")
-    async def set_global_config(self, info: Info[Context, None], config: JSON) -> AdminResult:
-        return admin_result(await info.context.services.admin.set_global_config(config))
+    async def set_global_config(self, info: Info[Context, None], config: JSON,
+                                expected_version: EXPECTED = None) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_global_config(
+            config, expected_version))
 
     @strawberry.mutation(permission_classes=BACK_OFFICE,
                          description="Set per-stock overrides; a null clears one.")
-    async def set_stock_config(self, info: Info[Context, None], stock_id: int,
-                               config: JSON) -> AdminResult:
-        return admin_result(await info.context.services.admin.set_stock_config(stock_id, config))
+    async def set_stock_config(self, info: Info[Context, None], stock_id: int, config: JSON,
+                               expected_version: EXPECTED = None) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_stock_config(
+            stock_id, config, expected_version))
 
     @strawberry.mutation(permission_classes=BACK_OFFICE,
                          description="Set product options; a null clears one (Use Config "
                                      "Settings).")
-    async def set_product_config(self, info: Info[Context, None], sku: str,
-                                 config: JSON) -> AdminResult:
-        return admin_result(await info.context.services.admin.set_product_config(sku, config))
+    async def set_product_config(self, info: Info[Context, None], sku: str, config: JSON,
+                                 expected_version: EXPECTED = None) -> AdminResult:
+        return admin_result(await info.context.services.admin.set_product_config(
+            sku, config, expected_version))
 
-    @strawberry.mutation(permission_classes=BACK_OFFICE)
-    async def upsert_product(self, info: Info[Context, None],
-                             product: ProductInput) -> AdminResult:
+    @strawberry.mutation(permission_classes=BACK_OFFICE,
+                         description="Create or update a product; without `config` its stored "
+                                     "options are kept.")
+    async def upsert_product(self, info: Info[Context, None], product: ProductInput,
+                             expected_version: EXPECTED = None) -> AdminResult:
         return admin_result(await info.context.services.admin.upsert_product(
-            catalog_entry(vars(product))))
+            catalog_entry(vars(product)), expected_version))
 
     @strawberry.mutation(permission_classes=BACK_OFFICE)
     async def upsert_source(
             self, info: Info[Context, None],
             # Named in Python apart from GraphQL: `source` collides with strawberry's own.
             source_input: Annotated[SourceInput, strawberry.argument(name="source")],
-    ) -> AdminResult:
+            expected_version: EXPECTED = None) -> AdminResult:
         return admin_result(await info.context.services.admin.upsert_source(
-            catalog_entry(vars(source_input))))
+            catalog_entry(vars(source_input)), expected_version))
 
     @strawberry.mutation(permission_classes=BACK_OFFICE,
-                         description="Create or replace a stock: its channels and linked sources.")
-    async def upsert_stock(self, info: Info[Context, None], stock: StockInput) -> AdminResult:
+                         description="Create or replace a stock: its channels and linked sources "
+                                     "(without `config` its stored overrides are kept).")
+    async def upsert_stock(self, info: Info[Context, None], stock: StockInput,
+                           expected_version: EXPECTED = None) -> AdminResult:
         entry = catalog_entry(vars(stock))
         entry["sources"] = [catalog_entry(vars(link)) for link in stock.sources]
-        return admin_result(await info.context.services.admin.upsert_stock(entry))
+        return admin_result(await info.context.services.admin.upsert_stock(
+            entry, expected_version))
 
     @strawberry.mutation(permission_classes=BACK_OFFICE,
                          description="Upsert source items (quantity, status, source-level "
-                                     "options), up to 10,000 per call, in one transaction.")
-    async def set_source_items(self, info: Info[Context, None],
-                               items: list[SourceItemInput]) -> AdminResult:
+                                     "options), up to 10,000 per call, in one transaction; an "
+                                     "item without `config` keeps its stored options.")
+    async def set_source_items(self, info: Info[Context, None], items: list[SourceItemInput],
+                               expected_version: EXPECTED = None) -> AdminResult:
         return admin_result(await info.context.services.admin.set_source_items(
-            [catalog_entry(vars(item)) for item in items]))
+            [catalog_entry(vars(item)) for item in items], expected_version))
 
     @strawberry.mutation(permission_classes=BACK_OFFICE,
                          description="Delete a product and its source items.")
-    async def delete_product(self, info: Info[Context, None], sku: str) -> AdminResult:
-        return admin_result(await info.context.services.admin.delete_product(sku))
+    async def delete_product(self, info: Info[Context, None], sku: str,
+                             expected_version: EXPECTED = None) -> AdminResult:
+        return admin_result(await info.context.services.admin.delete_product(
+            sku, expected_version))

@@ -13,6 +13,7 @@ from gateway.api.enums import Level, SourceItemStatus
 from gateway.catalog import CatalogProblem, dump_config
 from gateway.domain.options import OPTIONS, dump_value
 from gateway.domain.records import Config, ProductView, SourceRecord, StockRecord
+from gateway.services.admin import AdminOutcome
 
 
 @strawberry.type(description="An option set at one level, as in the catalog file.")
@@ -29,10 +30,14 @@ class OptionInfo:
     description: str
 
 
-@strawberry.type
+@strawberry.type(description="What a back-office write answers: ok, or every problem (then "
+                             "nothing was written).")
 class AdminResult:
     ok: bool
     errors: list[ImportProblem]
+    version: int | None = strawberry.field(
+        description="The configuration version this write produced; send it back as "
+                    "`expectedVersion` to refuse your next write if anyone else wrote since.")
 
 
 @strawberry.type
@@ -139,8 +144,9 @@ def settings(config: Config) -> list[SetValue]:
             for name, value in dump_config(config).items()]
 
 
-def admin_result(found: list[CatalogProblem]) -> AdminResult:
-    return AdminResult(ok=not found, errors=problems(found))
+def admin_result(outcome: AdminOutcome) -> AdminResult:
+    return AdminResult(ok=not outcome.problems, errors=problems(outcome.problems),
+                       version=outcome.version)
 
 
 def import_result(found: list[CatalogProblem]) -> ImportResult:

@@ -13,6 +13,7 @@ from gateway.api.enums import Algorithm
 from gateway.api.limits import requested_lines
 from gateway.api.orders.types import (
     LowStockItem,
+    OrderAction,
     OrderDetails,
     OrderResult,
     SourceSelection,
@@ -72,12 +73,13 @@ class OrderMutation:
                                                                  customer_group)
         return order_result(outcome, [line.quantity for line in lines]
                             if len(outcome.lines) == len(lines) and not outcome.replayed
-                            else None)
+                            else None, action=OrderAction.PLACE)
 
     @strawberry.mutation(description="Back office (token): release what is not shipped yet.",
                          permission_classes=BACK_OFFICE)
     async def cancel_order(self, info: Info[Context, None], order_id: str) -> OrderResult:
-        return order_result(await info.context.services.orders.cancel_order(order_id))
+        return order_result(await info.context.services.orders.cancel_order(order_id),
+                            action=OrderAction.CANCEL)
 
     @strawberry.mutation(description="Back office (token): deduct sources chosen by source "
                                      "selection; all open lines unless `lines` is given.",
@@ -90,7 +92,7 @@ class OrderMutation:
         outcome = await info.context.services.orders.ship_order(
             order_id, _lines(info.context, lines), algorithm,
             destination.to_domain() if destination is not None else None)
-        return order_result(outcome)
+        return order_result(outcome, action=OrderAction.SHIP)
 
     @strawberry.mutation(description="Back office (token): shipped quantity returns to its "
                                      "sources, the rest is released; everything unless `lines`.",
@@ -98,4 +100,4 @@ class OrderMutation:
     async def refund_order(self, info: Info[Context, None], order_id: str,
                            lines: list[CartLineInput] | None = None) -> OrderResult:
         return order_result(await info.context.services.orders.refund_order(
-            order_id, _lines(info.context, lines)))
+            order_id, _lines(info.context, lines)), action=OrderAction.REFUND)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
+
 import strawberry
 
+from gateway import metrics
 from gateway.api.common import CartLineResult, cart_line
 from gateway.api.enums import Level, OrderErrorCode, OrderStatus
+from gateway.domain.cart import LineResult
 from gateway.domain.errors import DomainError
 from gateway.domain.orders import Order, ShipmentLine
 from gateway.domain.quantity import ZERO
@@ -126,12 +131,46 @@ def order_details(order: Order, view: OrderView | None = None) -> OrderDetails:
                       for r in (view.reservations if view else ())])
 
 
+class OrderAction(StrEnum):
+    """The order mutation an outcome answers (a metrics label)."""
+
+    PLACE = "place"
+    CANCEL = "cancel"
+    SHIP = "ship"
+    REFUND = "refund"
+
+
 def order_error(error: DomainError) -> OrderError:
     assert isinstance(error.code, OrderErrorCode), error.code
     return OrderError(code=error.code, message=error.message, path=error.path)
 
 
-def order_result(outcome: OrderOutcome, requested: list[float] | None = None) -> OrderResult:
+def lines_refused(lines: Sequence[LineResult]) -> OrderError | None:
+    """LINES_REFUSED naming the first refused line, when any line failed the cart check."""
+    refused = [(index, line) for index, line in enumerate(lines) if not line.ok]
+    if not refused:
+        return None
+    index, first = refused[0]
+    count = (f"{len(refused)} of {len(lines)} lines were" if len(lines) > 1
+             else "The line was")
+    return OrderError(code=OrderErrorCode.LINES_REFUSED,
+                      message=f"{count} refused, nothing was reserved (lines[].errors says why; "
+                              f"first: lines[{index}] {first.sku}: {first.errors[0].message})",
+                      path=f"lines[{index}]")
+
+
+def _count(action: OrderAction, outcome: OrderOutcome, error: OrderError | None) -> None:
+    if outcome.ok:
+        result = ("replayed" if outcome.replayed else "placed") \
+            if action is OrderAction.PLACE else "ok"
+    else:
+        result = "rejected" if action is OrderAction.PLACE else "refused"
+    metrics.order_outcome(action.value, result, error.code.value if error else "")
+
+
+def order_result(outcome: OrderOutcome, requested: list[float] | None = None, *,
+                 action: OrderAction) -> OrderResult:
+    """The GraphQL answer of an order mutation (counted in the metrics by ``action``)."""
     order = outcome.order
     lines = []
     for index, line in enumerate(outcome.lines):
@@ -140,9 +179,13 @@ def order_result(outcome: OrderOutcome, requested: list[float] | None = None) ->
         if order is not None and outcome.ok and line.quantity is not None:
             reserved = line.quantity if order.sku(line.sku).managed else ZERO
         lines.append(cart_line(line, quantity, reserved))
+    error = order_error(outcome.error) if outcome.error else None
+    if error is None and not outcome.ok:
+        error = lines_refused(outcome.lines)
+    _count(action, outcome, error)
     return OrderResult(
         ok=outcome.ok, order_id=outcome.order_id, status=outcome.status, lines=lines,
-        error=order_error(outcome.error) if outcome.error else None,
+        error=error,
         replayed=outcome.replayed, shipments=_shipments(outcome.shipped),
         order=order_details(order) if order is not None else None)
 

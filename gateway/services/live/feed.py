@@ -1,42 +1,22 @@
-"""What the hub needs from the store: a change log it can poll cheaply.
+"""What the hub needs from the store: its change log, polled cheaply.
 
-Every write appends, in its own transaction, the keys whose availability inputs it changed;
-the log is numbered by a sequence that only grows. Any backend provides the same two calls
-(SQLite is polled; PostgreSQL may add a NOTIFY hint to poll sooner).
+Every write appends, in its own transaction, the (sku, stock) keys whose availability inputs it
+changed; the log is numbered by a sequence that only grows. Every backend of the Store protocol
+provides these two calls (SQLite is polled; PostgreSQL may add a NOTIFY hint to poll sooner),
+so the hub works over any of them unchanged.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
-#: (sku, stock id): the stock is None when every stock of the SKU may have changed, the SKU is
-#: None when everything may have changed (e.g. a configuration write).
-ChangeKey = tuple[str | None, int | None]
+from gateway.domain.records import ChangeBatch
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeBatch:
-    sequence: int  # the sequence to ask from next time
-    keys: tuple[ChangeKey, ...] = ()
-
-
-@runtime_checkable
 class ChangeFeed(Protocol):
     async def change_sequence(self) -> int:
         """The latest sequence (nothing is older than it to report)."""
 
     async def changes_since(self, after: int, limit: int) -> ChangeBatch:
         """Keys changed after sequence ``after``, at most ``limit`` of them, and the sequence
-        they bring the reader to."""
-
-
-class NoChanges:
-    """The feed of a store that keeps no change log: subscriptions get their snapshot, then
-    nothing (the app logs a warning when it has to use this)."""
-
-    async def change_sequence(self) -> int:
-        return 0
-
-    async def changes_since(self, after: int, limit: int) -> ChangeBatch:
-        return ChangeBatch(sequence=after)
+        they bring the reader to. A key with sku None: everything may have changed."""
