@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, import, export, schema, explain, compact-reservations.
+"""The ``gateway`` command: serve, import, export, schema, explain, lint, compact-reservations.
 
 Settings come from :class:`~gateway.settings.Settings` (the ``GATEWAY_*`` environment) with the
 command-line options on top; this module never reads or writes ``os.environ`` itself.
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
-import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -25,14 +23,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, **options: object) -> Settings:
     """The settings of this command, or exit 2 with the reason (a bad GATEWAY_* value, an
     unknown database scheme). Configures logging from them: once per command."""
     from gateway.logs import configure_logging
 
     try:
         settings = Settings.from_env(database=getattr(args, "db", None),
-                                     log_level=getattr(args, "log_level", None))
+                                     log_level=getattr(args, "log_level", None), **options)
     except ConfigurationError as exc:
         _fail(str(exc))
     configure_logging(settings.log_level, settings.log_format, settings.access_log)
@@ -78,7 +76,10 @@ async def _with_services(settings: Settings, work: Callable[[Services], Awaitabl
 def cmd_serve(args: argparse.Namespace) -> int:
     import tempfile
 
-    settings = _settings(args)  # a bad GATEWAY_* value is refused here, not in every worker
+    # A bad GATEWAY_* value is refused here, not in every worker.
+    settings = _settings(args, max_connections=args.max_connections,
+                         header_timeout=args.header_timeout,
+                         keepalive_timeout=args.keepalive_timeout)
     _database_file(settings, must_exist=False).parent.mkdir(parents=True, exist_ok=True)
     if settings.metrics_dir is not None:  # given by the operator: start from zero
         from gateway.metrics import clear_directory
@@ -91,29 +92,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from gateway.api.app import create_app
     from gateway.logs import logging_config
+    from gateway.server import serve
 
     # Each worker process builds its app from these very settings (the factory is pickled).
-    config = uvicorn.Config(functools.partial(create_app, settings), factory=True,
-                            host=args.host, port=args.port, workers=args.workers,
-                            access_log=False, loop="asyncio",
-                            log_config=logging_config(settings.log_level, settings.log_format,
-                                                      settings.access_log),
-                            log_level=settings.log_level)
-    if args.workers <= 1:
-        uvicorn.Server(config).run()
-        return 0
-    from uvicorn.supervisors import Multiprocess
-
-    sock = config.bind_socket()
-    # Workers inherit this listening socket; without TCP_NODELAY on it (accepted sockets copy
-    # it on Linux) every keep-alive response waits ~40 ms for the client's delayed ACK.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    with contextlib.suppress(KeyboardInterrupt):
-        Multiprocess(config, sockets=[sock]).run()
+    serve(functools.partial(create_app, settings), settings, host=args.host, port=args.port,
+          workers=args.workers,
+          log_config=logging_config(settings.log_level, settings.log_format,
+                                    settings.access_log))
     return 0
 
 
@@ -201,6 +188,32 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(_settings(args), work, must_exist=True))
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Exit 0 without findings, 1 with findings, 2 when the lint could not run."""
+    import sqlite3
+
+    from gateway.domain.errors import DomainError
+    from gateway.lint_output import progress_bar, render
+    from gateway.services.lint import LintReport
+    from gateway.store.errors import StoreError
+    from gateway.store.schema import SchemaError
+
+    async def work(services: Services) -> LintReport:
+        with progress_bar() as progress:
+            return await services.lint.report(args.channel, progress)
+
+    try:
+        report = asyncio.run(_with_services(_settings(args), work))
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, StoreError, SchemaError, OSError) as exc:
+        print(f"error: cannot read the database: {exc}", file=sys.stderr)
+        return 2
+    render(report, args.channel)
+    return 1 if report.findings else 0
+
+
 def cmd_compact(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
         return await services.orders.compact_reservations()
@@ -228,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default=None,
                        choices=["debug", "info", "warning", "error"],
                        help="default: $GATEWAY_LOG_LEVEL, else info")
+    serve.add_argument("--max-connections", type=int, default=None,
+                       help="open connections per worker (default: $GATEWAY_MAX_CONNECTIONS, "
+                            "else 1000)")
+    serve.add_argument("--header-timeout", type=float, default=None,
+                       help="seconds to send a complete request head (default: "
+                            "$GATEWAY_HEADER_TIMEOUT, else 10)")
+    serve.add_argument("--keepalive-timeout", type=float, default=None,
+                       help="seconds an idle keep-alive connection stays open (default: "
+                            "$GATEWAY_KEEPALIVE_TIMEOUT, else 5)")
     serve.set_defaults(func=cmd_serve)
 
     imp = with_db(sub.add_parser("import", help="import an availability-catalog/1 JSON file"))
@@ -249,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--channel", required=True)
     explain.add_argument("--group", default=None, help="customer group (for min_sale_qty)")
     explain.set_defaults(func=cmd_explain)
+    lint = with_db(sub.add_parser(
+        "lint", help="report settings that make a product unbuyable or misleading "
+                     "(exit 0: none, 1: findings, 2: error)"))
+    lint.add_argument("--channel", default=None, help="only this channel's stock (default: "
+                                                      "every stock)")
+    lint.set_defaults(func=cmd_lint)
     compact = with_db(sub.add_parser(
         "compact-reservations", help="delete reservations of orders that net to zero "
                                      "(salable quantities do not change)"))

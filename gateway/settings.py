@@ -19,6 +19,7 @@ from gateway.store.url import DatabaseUrl, parse_database_url
 DEFAULT_DATABASE = Path("data") / "gateway.sqlite3"
 
 PositiveInt = Annotated[int, Field(gt=0)]
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class ConfigurationError(ValueError):
@@ -42,6 +43,14 @@ _EXPECTED = {
     "log_format": "text or json",
     "access_log": "1 (on) or 0 (off)",
     "metrics_dir": "an existing directory",
+    "max_public_body_bytes": "a positive number of bytes",
+    "max_cost": "a positive integer",
+    "max_back_office_cost": "a positive integer",
+    "max_connections": "a positive integer",
+    "header_timeout": "a positive number of seconds",
+    "body_timeout": "a positive number of seconds",
+    "keepalive_timeout": "a positive number of seconds",
+    "refusal_log_interval": "a positive number of seconds",
     "live_poll_interval": "seconds between change-feed polls (more than 0, at most 60)",
     "live_max_subscriptions": "a positive integer",
     "live_max_skus": "a positive integer",
@@ -80,6 +89,15 @@ class Settings(BaseSettings):
     #: Where worker processes write their metrics (``gateway serve`` makes a private one).
     metrics_dir: str | None = None
 
+    # The edge (README "Security"): request bodies, query cost, connections.
+    max_public_body_bytes: PositiveInt = 256 * 1024  # without the back-office token
+    max_cost: PositiveInt = 2000  # query cost limit without the token
+    max_back_office_cost: PositiveInt = 50_000  # with the token
+    max_connections: PositiveInt = 1000  # open connections per worker process
+    header_timeout: PositiveSeconds = 10.0  # to send a complete request head
+    body_timeout: PositiveSeconds = 30.0  # to send the body, once the head is in
+    keepalive_timeout: PositiveSeconds = 5.0  # idle keep-alive connection
+    refusal_log_interval: PositiveSeconds = 10.0  # at most one log line per interval
     live_poll_interval: float = 0.15  # seconds between change-feed polls while someone watches
     live_max_subscriptions: PositiveInt = 10  # per WebSocket connection
     live_max_skus: PositiveInt = 100  # per availabilityChanged subscription

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -79,22 +80,31 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def running_server(db: Path, workers: int = 1, token: str = "test-token", *,
                    log: Path | None = None,
-                   env: dict[str, str] | None = None) -> Iterator[Server]:
+                   env: dict[str, str] | None = None,
+                   args: tuple[str, ...] = (),
+                   open_files: tuple[int, int] | None = None) -> Iterator[Server]:
     """Serve ``db`` with ``workers`` processes on a free port; yield once /healthz is 200.
 
     The background reservation compaction is off unless ``env`` turns it on: the tests read
-    reservation rows and must not race a compaction round.
+    reservation rows and must not race a compaction round. ``args`` are added to the command
+    line; ``open_files`` (soft, hard) is the server's RLIMIT_NOFILE.
     """
     port = free_port()
     log = log or db.with_name(f"server-{port}.log")
     environ = {**os.environ, "GATEWAY_ADMIN_TOKEN": token, "GATEWAY_COMPACT_INTERVAL": "0",
                **(env or {})}
     environ.pop("GATEWAY_ENV", None)
+
+    def limit_open_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, open_files)
+
     with log.open("w") as out:
         proc = subprocess.Popen(
             [*GATEWAY, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning"],
-            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+             "--workers", str(workers), "--log-level", "warning", *args],
+            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=limit_open_files if open_files is not None else None)
     server = Server(f"http://127.0.0.1:{port}", proc, log)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -19,13 +19,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from gateway.api import graphiql
 from gateway.api.context import Context
-from gateway.api.limits import MaxBodySize
+from gateway.api.edge import EdgeGuard
+from gateway.api.errors import ApiErrorCode
 from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.middleware import RequestContext
+from gateway.api.refusals import RequestRefused
 from gateway.api.schema import build_schema
+from gateway.api.unicode import (
+    InvalidText,
+    decode_request_text,
+    lone_surrogate_path,
+    may_hold_surrogates,
+)
 from gateway.metrics import CONTENT_TYPE, GatewayMetrics, install
 from gateway.services import Services, build_services
 from gateway.services.live import AvailabilityHub
@@ -63,14 +72,30 @@ class GatewayGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        except RequestRefused as refused:  # a JSON error body rather than strawberry's text
+            return refused.response()
+
     def parse_json(self, data: str | bytes) -> Any:
         # Strawberry only turns JSONDecodeError into a 400: a body nested a thousand deep
         # (RecursionError), a 5000-digit integer (ValueError) or a bare "x" / null / 1 would
         # otherwise be a 500. Anything but an object (or a batch, refused later) is a 400 too.
+        # Text that is not valid Unicode (bad UTF-8, a lone surrogate escape) is refused here,
+        # whole, so no string of the request can fail later (SQLite, the answer, a log line).
         try:
-            decoded = self.decode_json(data)
+            text = decode_request_text(data)
+            decoded = self.decode_json(text)
+            where = lone_surrogate_path(decoded) if may_hold_surrogates(text) else None
+        except InvalidText as exc:
+            raise RequestRefused(400, str(exc), ApiErrorCode.BAD_USER_INPUT) from None
         except (ValueError, RecursionError):
             raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if where is not None:
+            raise RequestRefused(400, f"Invalid Unicode at {where}: a lone UTF-16 surrogate "
+                                      f"escape (\\uD800-\\uDFFF without its pair).",
+                                 ApiErrorCode.BAD_USER_INPUT, path=where)
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The request body must be a JSON object")
         return decoded
@@ -149,8 +174,9 @@ def create_app(settings: Settings) -> Starlette:
                 Route("/readyz", readyz, methods=["GET"]),
                 Route("/metrics", metrics_endpoint, methods=["GET"]),
                 *graphiql.routes(enabled=not settings.production)],
+        # Outermost first: every answer (a refusal at the edge too) gets its request id.
         middleware=[Middleware(RequestContext, metrics=metrics, access_log=settings.access_log),
-                    Middleware(MaxBodySize, limit=settings.max_body_bytes)],
+                    Middleware(EdgeGuard, settings=settings)],
         lifespan=lifespan)
 
 

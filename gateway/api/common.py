@@ -10,6 +10,7 @@ from gateway.api.enums import AdminErrorCode, CartIssueCode, Level
 from gateway.catalog import CatalogProblem
 from gateway.domain.availability import Availability
 from gateway.domain.cart import Issue, LineResult, RequestedLine
+from gateway.domain.inheritance import Setting
 from gateway.domain.sourcing import Destination
 
 
@@ -28,10 +29,13 @@ class EffectiveSetting:
     note: str | None
 
 
+def effective_setting(s: Setting) -> EffectiveSetting:
+    return EffectiveSetting(name=s.name, value=s.display, level=s.level,
+                            source_code=s.source_code, overrides=list(s.overrides), note=s.note)
+
+
 def explain_settings(availability: Availability) -> list[EffectiveSetting]:
-    return [EffectiveSetting(name=s.name, value=s.display, level=s.level,
-                             source_code=s.source_code, overrides=list(s.overrides), note=s.note)
-            for s in availability.settings]
+    return [effective_setting(s) for s in availability.settings]
 
 
 @strawberry.input
@@ -74,7 +78,8 @@ class CartLineResult:
     backorder_qty: float
     suggested_qty: float | None
     reserved_qty: float | None = strawberry.field(
-        default=None, description="placeOrder: what this line reserved (0 when unmanaged).")
+        default=None, description="placeOrder: what this line reserved (0 when stock is not "
+                                  "managed or can_subtract is off).")
 
 
 def _issue(issue: Issue) -> CartIssue:

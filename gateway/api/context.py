@@ -25,15 +25,20 @@ class Context:
 
     @cached_property
     def is_back_office(self) -> bool:
-        """A configured token was presented (compared in constant time)."""
-        token = self.settings.admin_token
-        if not token:
-            return False
-        header = self.request.headers.get("authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(presented.strip().encode(), token.encode())
+        """A configured token was presented, in a single Authorization header."""
+        headers = self.request.headers.getlist("authorization")
+        return len(headers) == 1 and presents_token(headers[0], self.settings.admin_token)
+
+
+def presents_token(authorization: str, token: str | None) -> bool:
+    """``authorization`` (one header value) is ``Bearer <token>``: the scheme in any case, the
+    token exact, compared in constant time. Never true when no token is configured."""
+    if not token:
+        return False
+    scheme, _, presented = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), token.encode())
 
 
 class IsBackOffice(BasePermission):

@@ -10,6 +10,7 @@ import strawberry
 
 from gateway.domain.availability import StockStatus
 from gateway.domain.errors import AdminErrorCode, CartIssueCode, OrderErrorCode
+from gateway.domain.lint import LintCode
 from gateway.domain.options import Backorders, Level
 from gateway.domain.orders import OrderStatus
 from gateway.domain.records import SourceItemStatus
@@ -26,10 +27,12 @@ strawberry.enum(OrderErrorCode, name="OrderErrorCode",
                 description="Why an order operation was refused as a whole.")
 strawberry.enum(AdminErrorCode, name="AdminErrorCode",
                 description="Why part of a back-office write was refused.")
+strawberry.enum(LintCode, name="LintCode",
+                description="What a rule-lint finding is about (docs/rules.md §10).")
 # The values keep the lowercase spelling order statuses have always had on the wire.
 strawberry.enum(OrderStatus, name="OrderStatus", graphql_name_from="value",
                 description="Where an order stands; rejected and not_found describe a refused "
                             "operation.")
 
-__all__ = ["AdminErrorCode", "Algorithm", "Backorders", "CartIssueCode", "Level",
+__all__ = ["AdminErrorCode", "Algorithm", "Backorders", "CartIssueCode", "Level", "LintCode",
            "OrderErrorCode", "OrderStatus", "SourceItemStatus", "StockStatus"]

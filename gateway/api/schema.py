@@ -24,6 +24,7 @@ from gateway.api.fast_path import FastPathExecutionContext
 from gateway.api.federation.schema import FederatedGatewaySchema, FederationQuery
 from gateway.api.federation.sdl import FEDERATION_VERSION
 from gateway.api.federation.types import Product
+from gateway.api.guards import RequestGuards
 from gateway.api.live.resolvers import LiveSubscription
 from gateway.api.orders.resolvers import OrderMutation, OrderQuery
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
@@ -62,6 +63,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: RequestGuards(settings),
     ]
     return FederatedGatewaySchema(
         query=Query, mutation=Mutation, subscription=Subscription, types=[Product],

@@ -75,7 +75,11 @@ def evaluate(snapshot: StockSnapshot, settings: EffectiveSettings) -> Availabili
         salable_qty = left if salable else ZERO
     only_x_left: Decimal | None = None
     threshold = settings.stock_threshold_qty
+    # Under unlimited backorders any quantity can be ordered: "only 3 left" would be false
+    # scarcity (Magento's IsSalableQtyAvailableForDisplaying hides it too). A capped backorder
+    # (negative threshold) makes the number real, so it shows.
     if (managed and salable_qty is not None and threshold > 0
+            and not settings.unlimited_backorders
             and compare(salable_qty, ZERO) > 0 and compare(salable_qty, threshold) <= 0):
         only_x_left = salable_qty
     low_stock = (managed and salable and salable_qty is not None

@@ -90,10 +90,12 @@ def backordered_notice(qty: Decimal, origin: Setting | None = None) -> Issue:
 
 
 def is_multiple(quantity: Decimal, step: Decimal) -> bool:
-    """``quantity`` is a multiple of ``step`` within a tolerance of step/10000."""
+    """``quantity`` is a multiple of ``step``: the remainder counts as zero only when it is
+    *strictly* closer than step/10000 to 0 or to the step (docs/rules.md §6, as Magento's
+    ``lib/internal/Magento/Framework/Math/Division.php``)."""
     remainder = quantity % step
     tolerance = step / 10000
-    return remainder <= tolerance or step - remainder <= tolerance
+    return remainder < tolerance or step - remainder < tolerance
 
 
 def suggest_quantity(quantity: Decimal, availability: Availability) -> Decimal | None:

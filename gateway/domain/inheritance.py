@@ -186,6 +186,21 @@ class EffectiveSettings:
     def stock_threshold_qty(self) -> Decimal:
         return self._qty("stock_threshold_qty")
 
+    @property
+    def can_subtract(self) -> bool:
+        """Placing an order reserves its quantities (docs/rules.md §7)."""
+        return self._bool("can_subtract")
+
+    @property
+    def can_back_in_stock(self) -> bool:
+        """Quantity returned to a source may put it back in stock (docs/rules.md §7)."""
+        return self._bool("can_back_in_stock")
+
+    @property
+    def show_out_of_stock(self) -> bool:
+        """Listings should still display the product when it is out of stock."""
+        return self._bool("show_out_of_stock")
+
 
 def adapt_min_qty(raw: Decimal, backorders: Backorders) -> Decimal:
     """docs/rules.md §4: with backorders a threshold ≥ 0 becomes 0 (unlimited) and a negative one

@@ -173,6 +173,13 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
             "The quantity step when increments are enabled.", _qty_increments),
     _option("auto_return", Kind.BOOL, False, frozenset({_G}),
             "Return credit-memo items to stock (stored only: refunds always return stock)."),
+    _option("can_subtract", Kind.BOOL, True, frozenset({_G}),
+            "Decrease Stock When Order is Placed: when off, placing an order reserves nothing."),
+    _option("can_back_in_stock", Kind.BOOL, True, frozenset({_G}),
+            "Set Items' Status to be In Stock When Order is Cancelled: when off, quantity "
+            "returned to a source never puts it back in stock."),
+    _option("show_out_of_stock", Kind.BOOL, False, frozenset({_S, _G}),
+            "Display Out of Stock Products: a hint for listings, reported by availability."),
 )}
 
 #: Options whose stock-level value aggregates the source items (docs/rules.md §3).

@@ -7,7 +7,8 @@ The store applies a plan inside one transaction; nothing here does I/O.
 Per SKU an order tracks ``ordered``, ``shipped``, ``cancelled`` (by cancellation, or by a refund
 of what had not shipped yet) and ``returned`` (shipped quantity a refund put back on a source).
 The quantity still reserved is ``open = ordered − shipped − cancelled``; reservations exist
-only for SKUs whose stock was managed when the order was placed.
+only for SKUs whose stock was managed when the order was placed, and only while
+``can_subtract`` ("Decrease Stock When Order is Placed") was on then.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class OrderSku:
     shipped: Decimal = ZERO
     cancelled: Decimal = ZERO
     returned: Decimal = ZERO
+    subtract: bool = True  # can_subtract was on at placement
+
+    @property
+    def reserves(self) -> bool:
+        """Placing this SKU appended a reservation, so cancelling, shipping and refunding
+        compensate it; otherwise they append nothing."""
+        return self.managed and self.subtract
 
     @property
     def open(self) -> Decimal:
@@ -174,10 +182,12 @@ def order_from_check(order_id: str, channel: str, stock_id: int, customer_group:
     skus: dict[str, OrderSku] = {}
     for result in results:
         assert result.quantity is not None and result.availability is not None
-        managed = result.availability.settings.manage_stock
-        prior = skus.get(result.sku, OrderSku(result.sku, ZERO, managed))
-        skus[result.sku] = OrderSku(result.sku, prior.ordered + result.quantity, managed,
-                                    prior.backorder_qty + result.backorder_qty)
+        settings = result.availability.settings
+        prior = skus.get(result.sku, OrderSku(result.sku, ZERO, settings.manage_stock))
+        skus[result.sku] = OrderSku(result.sku, prior.ordered + result.quantity,
+                                    settings.manage_stock,
+                                    prior.backorder_qty + result.backorder_qty,
+                                    subtract=settings.can_subtract)
     lines = tuple(PlacedLine(r.sku, r.quantity or ZERO, r.backorder_qty, bool(r.notices))
                   for r in results)
     return Order(order_id, channel, stock_id, customer_group, tuple(skus.values()),
@@ -192,15 +202,17 @@ def replayed_lines(order: Order) -> tuple[LineResult, ...]:
 
 
 def place(order: Order) -> Plan:
-    """The reservations of a freshly checked order: −qty per managed SKU."""
+    """The reservations of a freshly checked order: −qty per managed SKU, none at all while
+    ``can_subtract`` is off."""
     return Plan(order, tuple(ReservationDelta(s.sku, -s.ordered, PLACED)
-                             for s in order.skus if s.managed and s.ordered > 0))
+                             for s in order.skus if s.reserves and s.ordered > 0))
 
 
 def cancel(order: Order) -> Plan:
-    """Give back every open quantity; cancelling twice gives back nothing more."""
+    """Give back every open quantity that was reserved; cancelling twice gives back nothing
+    more."""
     deltas = tuple(ReservationDelta(s.sku, s.open, CANCELED)
-                   for s in order.skus if s.managed and s.open > 0)
+                   for s in order.skus if s.reserves and s.open > 0)
     skus = tuple(replace(s, cancelled=s.cancelled + s.open) for s in order.skus)
     return Plan(replace(order, skus=skus), deltas)
 
@@ -243,27 +255,36 @@ def to_refund(order: Order, lines: Sequence[tuple[str, Decimal]] | None) -> dict
 
 @dataclass(frozen=True)
 class Shelf:
-    """A source item as the shipment sees it, with the threshold that takes it out of stock."""
+    """A source item as a shipment or a return sees it, with its status thresholds.
+
+    ``out_of_stock_at``: the quantity at which a shipment takes it out of stock (the adapted
+    ``min_qty`` when its backorders are off, None when they are on). ``back_in_stock_above``:
+    the quantity a return must exceed to put it back in stock (the adapted ``min_qty``), None
+    while ``can_back_in_stock`` is off.
+    """
 
     quantity: Decimal
     in_stock: bool
-    out_of_stock_at: Decimal | None  # adapted min_qty when backorders are off, else None
+    out_of_stock_at: Decimal | None
+    back_in_stock_above: Decimal | None
 
 
 def shelves(snapshots: Iterable[StockSnapshot]) -> dict[tuple[str, str], Shelf]:
-    """Every source item of the snapshots' SKUs, keyed by (source code, sku), with the
-    quantity at which a shipment takes it out of stock: the adapted ``min_qty`` of its SKU
-    when the item's effective backorders are off, none when they are on."""
+    """Every source item of the snapshots' SKUs, keyed by (source code, sku), with its status
+    thresholds (docs/rules.md §7), read through the inheritance engine: ``min_qty`` and the
+    global ``can_back_in_stock`` from the chain, ``backorders`` per source item."""
     found = {}
     for snapshot in snapshots:
         min_qty = resolve_chain("min_qty", snapshot.chain).value
+        back_in = resolve_chain("can_back_in_stock", snapshot.chain).value
         assert isinstance(min_qty, Decimal)
         for item in snapshot.source_items:
             backorders = resolve_source_item("backorders", item, snapshot.chain).value
             assert isinstance(backorders, Backorders)
-            threshold = None if backorders.enabled else adapt_min_qty(min_qty, backorders)
-            found[item.source_code, snapshot.sku] = Shelf(item.quantity, item.in_stock,
-                                                          threshold)
+            threshold = adapt_min_qty(min_qty, backorders)
+            found[item.source_code, snapshot.sku] = Shelf(
+                item.quantity, item.in_stock, None if backorders.enabled else threshold,
+                threshold if back_in else None)
     return found
 
 
@@ -291,7 +312,12 @@ def ship(order: Order, deductions: Sequence[ShipmentLine],
     """Apply a chosen source selection: deduct, compensate the reservation, flip statuses.
 
     ``deductions`` come from source selection (managed SKUs) or carry no source (unmanaged).
-    Raises DomainError (Magento's shortfall message) when a source would go below zero.
+    A source item is taken out of stock only when its new quantity *equals* its
+    ``out_of_stock_at`` (4-place compare), as Magento's
+    ``SourceDeductionService::getSourceStockStatus``: an item left below the threshold keeps
+    its status, because the threshold is subtracted once, at stock level (docs/rules.md §5,
+    §7). Nothing is compensated for SKUs whose placement reserved nothing. Raises DomainError
+    (Magento's shortfall message) when a source would go below zero.
     """
     shipped: dict[str, Decimal] = {}
     remaining = {key: shelf.quantity for key, shelf in shelves.items()}
@@ -310,12 +336,11 @@ def ship(order: Order, deductions: Sequence[ShipmentLine],
         if quantity == shelf.quantity:
             continue
         threshold = shelf.out_of_stock_at
-        in_stock = shelf.in_stock and not (threshold is not None and compare(quantity,
-                                                                             threshold) <= 0)
-        changes.append(ShelfChange(sku, source, quantity, in_stock))
+        reached = threshold is not None and compare(quantity, threshold) == 0
+        changes.append(ShelfChange(sku, source, quantity, shelf.in_stock and not reached))
     skus = tuple(replace(s, shipped=s.shipped + shipped.get(s.sku, ZERO)) for s in order.skus)
     deltas = tuple(ReservationDelta(sku, qty, SHIPPED) for sku, qty in shipped.items()
-                   if qty > 0 and order.sku(sku).managed)
+                   if qty > 0 and order.sku(sku).reserves)
     lines = tuple(line for line in deductions if line.qty > 0)
     return Plan(replace(order, skus=skus, shipments=order.shipments + lines), deltas,
                 tuple(changes), lines)
@@ -324,7 +349,9 @@ def ship(order: Order, deductions: Sequence[ShipmentLine],
 def refund(order: Order, wanted: Mapping[str, Decimal],
            shelves: Mapping[tuple[str, str], Shelf]) -> Plan:
     """Take back ``wanted`` per SKU: shipped quantity returns to the sources it left (latest
-    shipment first), the unshipped part is released as a +qty reservation."""
+    shipment first), the unshipped part is released as a +qty reservation (when placing
+    reserved it). An out-of-stock source item brought above its ``back_in_stock_above`` is
+    put back in stock; never while ``can_back_in_stock`` is off."""
     skus = {s.sku: s for s in order.skus}
     deltas: list[ReservationDelta] = []
     returned: dict[tuple[str | None, str], Decimal] = {}  # per (source, sku), first use first
@@ -339,7 +366,7 @@ def refund(order: Order, wanted: Mapping[str, Decimal],
         unshipped = qty - from_shelf
         if unshipped > 0:
             entry = replace(entry, cancelled=entry.cancelled + unshipped)
-            if entry.managed:
+            if entry.reserves:
                 deltas.append(ReservationDelta(sku, unshipped, REFUNDED))
         left = from_shelf
         for line in reversed(_net_shipped(order, sku)):
@@ -357,8 +384,8 @@ def refund(order: Order, wanted: Mapping[str, Decimal],
     for (code, sku), quantity in quantities.items():
         shelf = shelves[code, sku]
         if quantity != shelf.quantity:
-            threshold = shelf.out_of_stock_at
-            back_in = threshold is None or compare(quantity, threshold) > 0
+            above = shelf.back_in_stock_above
+            back_in = above is not None and compare(quantity, above) > 0
             changes.append(ShelfChange(sku, code, quantity, shelf.in_stock or back_in))
     new = replace(order, skus=tuple(skus[s.sku] for s in order.skus),
                   shipments=order.shipments + returns)

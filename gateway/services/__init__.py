@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from gateway.services.admin import AdminService
 from gateway.services.catalog import CatalogService
+from gateway.services.lint import LintService
 from gateway.services.orders import OrderService
 from gateway.services.reader import InventoryReader
 from gateway.services.storefront import StorefrontService
@@ -25,6 +26,7 @@ class Services:
     orders: OrderService
     catalog: CatalogService
     admin: AdminService
+    lint: LintService
 
     @property
     def store(self) -> Store:
@@ -37,4 +39,4 @@ def build_services(store: Store) -> Services:
     catalog = CatalogService(reader)
     return Services(reader=reader, storefront=StorefrontService(reader),
                     orders=OrderService(reader), catalog=catalog,
-                    admin=AdminService(reader, catalog))
+                    admin=AdminService(reader, catalog), lint=LintService(reader))

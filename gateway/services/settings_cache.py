@@ -21,7 +21,7 @@ MAX_ENTRIES = 50_000
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Same:
+class Same:
     """Hashes and compares an object by identity (keeping it alive)."""
 
     obj: object
@@ -30,7 +30,7 @@ class _Same:
         return id(self.obj)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.obj is self.obj
+        return isinstance(other, Same) and other.obj is self.obj
 
 
 class SettingsCache:
@@ -46,9 +46,9 @@ class SettingsCache:
                  customer_group: str | None) -> EffectiveSettings:
         """Exactly what ``resolve(snapshot.chain, snapshot.source_items, customer_group)``
         returns, computed once per distinct input."""
-        key = (topology_version, snapshot.stock_id, customer_group, _Same(snapshot.chain.product),
-               _Same(snapshot.chain.stock), _Same(snapshot.chain.global_config),
-               tuple((i.source_code, _Same(i.config), i.counts, i.contributes)
+        key = (topology_version, snapshot.stock_id, customer_group, Same(snapshot.chain.product),
+               Same(snapshot.chain.stock), Same(snapshot.chain.global_config),
+               tuple((i.source_code, Same(i.config), i.counts, i.contributes)
                      for i in snapshot.source_items))
         found = self._entries.get(key)
         if found is not None:

@@ -17,7 +17,8 @@ def dump_order(order: Order) -> str:
     return dump_json({
         "skus": [{"sku": s.sku, "ordered": str(s.ordered), "managed": s.managed,
                   "backorder_qty": str(s.backorder_qty), "shipped": str(s.shipped),
-                  "cancelled": str(s.cancelled), "returned": str(s.returned)}
+                  "cancelled": str(s.cancelled), "returned": str(s.returned),
+                  "subtract": s.subtract}
                  for s in order.skus],
         "lines": [{"sku": line.sku, "qty": str(line.qty),
                    "backorder_qty": str(line.backorder_qty), "notify": line.notify}
@@ -42,7 +43,9 @@ def order_from_row(row: tuple[Any, ...]) -> Order:
         skus=tuple(OrderSku(sku=s["sku"], ordered=Decimal(s["ordered"]), managed=s["managed"],
                             backorder_qty=Decimal(s["backorder_qty"]),
                             shipped=Decimal(s["shipped"]), cancelled=Decimal(s["cancelled"]),
-                            returned=Decimal(s["returned"])) for s in doc["skus"]),
+                            returned=Decimal(s["returned"]),
+                            # Orders stored before can_subtract existed were all reserved.
+                            subtract=s.get("subtract", True)) for s in doc["skus"]),
         lines=tuple(PlacedLine(line["sku"], Decimal(line["qty"]),
                                Decimal(line["backorder_qty"]), line["notify"])
                     for line in doc["lines"]),

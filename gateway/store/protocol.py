@@ -95,6 +95,10 @@ class Store(Protocol):
     async def known_skus(self, skus: Sequence[str]) -> set[str]:
         """Which of ``skus`` exist as products."""
 
+    async def list_skus(self, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Product SKUs in ascending order: only those after ``after`` when given, at most
+        ``limit`` when given (for scans of the whole catalog, such as the rule lint)."""
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A write transaction (see :class:`Transaction`): committed when the block ends,
         rolled back (and the exception re-raised) when it raises. Waiting for it is bounded:

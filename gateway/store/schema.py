@@ -233,6 +233,8 @@ PRODUCT_VIEWS = """
         WHERE sku IN (SELECT value FROM json_each(?1))
     ORDER BY 1, 2, 3"""
 KNOWN_SKUS = "SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?))"
+# SKUs in order after ?1 (NULL: from the first), at most ?2 (a negative LIMIT has none).
+LIST_SKUS = "SELECT sku FROM products WHERE ?1 IS NULL OR sku > ?1 ORDER BY sku LIMIT ?2"
 SELECT_SOURCE_CODES = "SELECT code FROM sources"
 
 INSERT_GLOBAL_CONFIG = "INSERT INTO global_config (name, value) VALUES (?, ?)"

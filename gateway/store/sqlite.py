@@ -179,6 +179,12 @@ class SqliteStore:
         """Codes of every stored source."""
         return set((await self.load_topology()).sources)
 
+    async def list_skus(self, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Product SKUs in ascending order, after ``after`` when given, at most ``limit``
+        (one statement)."""
+        rows = self._read(lambda s: s.run(sql.LIST_SKUS, (after, -1 if limit is None else limit)))
+        return [str(row[0]) for row in rows]
+
     async def export_catalog(self) -> Catalog:
         """Everything stored, from one consistent snapshot, in a stable order.
 

@@ -2,7 +2,8 @@
 
 Each case starts from the Magento test fixture (``catalog``), imports its ``config_patch`` on
 top (merge), then asks ``availability``, ``validateCart`` or ``sourceSelection`` and compares
-the fields the case names.
+the fields the case names; an ``order_flow`` case runs its steps (orders, shipments, refunds,
+admin writes and checks) in order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_back_office import SELECTION
+from tests.api.test_orders import CANCEL, ORDER, PLACE, REFUND, SHIP
 from tests.api.test_storefront import AVAILABILITY, VALIDATE
 from tests.support import TOKEN, Api
 
@@ -105,8 +107,51 @@ async def run_source_selection(api: Api, case: dict[str, Any]) -> None:
             check_fields(got, wanted, f"items[{index}]")
 
 
+SOURCE_ITEMS = """query($sku: String!) { product(sku: $sku) {
+  sourceItems { sourceCode quantity status } } }"""
+SET_ITEMS = """mutation($items: [SourceItemInput!]!) { setSourceItems(items: $items)
+  { ok errors { path message } } }"""
+ORDER_OPS = {"place": PLACE, "ship": SHIP, "refund": REFUND, "cancel": CANCEL}
+
+
+async def run_step(api: Api, step: dict[str, Any], where: str) -> None:
+    """One step of an order flow: an order operation, an admin write, or a check."""
+    op, expect = step["op"], step.get("expect")
+    if op in ORDER_OPS:
+        variables: dict[str, Any] = {"id": step["order_id"]}
+        if op == "place":
+            variables.update(channel=step["channel"], lines=step["lines"])
+        elif op in ("ship", "refund"):
+            variables["lines"] = step.get("lines")
+        data = await api.data(ORDER_OPS[op], variables, token=TOKEN)
+        result = next(iter(data.values()))
+        check_fields(result, expect or {"ok": True}, where)
+    elif op == "set_source_items":
+        items = [{**item, "status": item["status"].upper()} for item in step["items"]]
+        data = await api.data(SET_ITEMS, {"items": items}, token=TOKEN)
+        assert data["setSourceItems"]["ok"], data
+    elif op == "availability":
+        await run_availability(api, step)
+    elif op == "source_items":
+        data = await api.data(SOURCE_ITEMS, {"sku": step["sku"]}, token=TOKEN)
+        by_source = {i["sourceCode"]: i for i in data["product"]["sourceItems"]}
+        for code, fields in expect.items():
+            check_fields(by_source[code], fields, f"{where} {step['sku']}@{code}")
+    elif op == "reservations":
+        view = (await api.data(ORDER, {"id": step["order_id"]}, token=TOKEN))["order"]
+        quantities = [r["quantity"] for r in view["reservations"]]
+        assert quantities == expect, f"{where}: reservations {quantities}"
+    else:
+        raise AssertionError(f"{where}: unknown step {op!r}")
+
+
+async def run_order_flow(api: Api, case: dict[str, Any]) -> None:
+    for index, step in enumerate(case["steps"]):
+        await run_step(api, step, f"steps[{index}] {step['op']}")
+
+
 RUNNERS = {"availability": run_availability, "validate_cart": run_validate_cart,
-           "source_selection": run_source_selection}
+           "source_selection": run_source_selection, "order_flow": run_order_flow}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{n:03d}-{c['name'][:60]}"

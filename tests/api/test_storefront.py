@@ -12,7 +12,7 @@ AVAILABILITY = """
 query($channel: String!, $skus: [String!]!, $group: String) {
   availability(channel: $channel, skus: $skus, customerGroup: $group) {
     sku channel stockId stockStatus isSalable salableQty onlyXLeft lowStock manageStock
-    backorders assigned
+    backorders assigned displayWhenOutOfStock
     quantityRule { minimum maximum increment allowsDecimals allowsMultipleBoxes }
   }
 }"""

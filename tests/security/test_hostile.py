@@ -59,6 +59,8 @@ class Hostile:
     chunked: bool = False
     #: placeOrder cases: this order must not exist afterwards (nothing reserved)
     order_id: str | None = None
+    #: extra headers (a list: the same name may appear twice)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def raw(query: str, variables: dict[str, Any] | None = None) -> bytes:
@@ -75,11 +77,11 @@ def lines(quantity: object) -> list[dict[str, Any]]:
 
 
 async def send(api: Api, case: Hostile) -> httpx.Response:
-    headers = {}
+    headers = list(case.headers)
     if case.content_type is not None:
-        headers["content-type"] = case.content_type
+        headers.append(("content-type", case.content_type))
     if case.token:
-        headers["authorization"] = f"Bearer {TOKEN}"
+        headers.append(("authorization", f"Bearer {TOKEN}"))
     body = case.body() if callable(case.body) else case.body
     content: bytes | AsyncIterator[bytes] = body
     if case.chunked:
@@ -102,6 +104,19 @@ def http_status(status: int, text: str | None = None) -> Callable[[httpx.Respons
         assert response.status_code == status, (response.status_code, response.text[:500])
         if text is not None:
             assert text.lower() in response.text.lower(), response.text[:500]
+    return check
+
+
+def refused(status: int, code: str, text: str | None = None
+            ) -> Callable[[httpx.Response], None]:
+    """An HTTP refusal with a GraphQL-shaped JSON body carrying ``code``."""
+    def check(response: httpx.Response) -> None:
+        assert response.status_code == status, (response.status_code, response.text[:500])
+        assert response.headers["content-type"].startswith("application/json"), response.headers
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == code, error
+        if text is not None:
+            assert text.lower() in error["message"].lower(), error
     return check
 
 
@@ -208,6 +223,69 @@ def _deep_query(depth: int) -> bytes:
     return raw('{ availability(channel: "eu_website", skus: ["SHIRT"]) { ' + inner + " } }")
 
 
+def _surrogate_query(field: str, token: bool = False) -> Hostile:
+    return Hostile(f"lone surrogate in {field}", refused(400, "BAD_USER_INPUT", "surrogate"),
+                   _with_surrogate(field), token=token)
+
+
+def _with_surrogate(where: str) -> bytes:
+    """A request with a lone surrogate (a JSON escape, as ``json.dumps`` writes it) at
+    ``where``."""
+    lone = "\ud800"
+    bodies: dict[str, dict[str, Any]] = {
+        "a SKU variable": {"query": AVAILABILITY, "variables": {"skus": ["SHIRT", lone]}},
+        "the query text": {"query": '{ availability(channel: "eu_website", skus: ["' + lone
+                                    + '"]) { sku } }'},
+        "a query comment": {"query": "# " + lone + "\n{ __typename }"},
+        "the operation name": {"query": "query A { __typename }", "operationName": lone},
+        "a channel literal": {"query": '{ availability(channel: "' + lone
+                                       + '", skus: ["SHIRT"]) { sku } }'},
+        "a customer group variable": {"query": "query($g: String) { availability(channel: "
+                                               '"eu_website", skus: ["SHIRT"], '
+                                               "customerGroup: $g) { sku } }",
+                                      "variables": {"g": lone}},
+        "a cart line SKU": {"query": VALIDATE, "variables": {"l": [{"sku": lone,
+                                                                      "quantity": 1}]}},
+        "an order id": {"query": PLACE, "variables": {"id": lone, "l": lines(1)}},
+        "an importCatalog document key": {"query": IMPORT, "variables": {"d": {lone: 1}}},
+        "an importCatalog product name": {"query": IMPORT, "variables": {"d": {
+            "format": "availability-catalog/1", "products": [{"sku": "NEW", "name": lone}]}}},
+        "a setProductConfig value": {
+            "query": "mutation($c: JSON!) { setProductConfig(sku: \"SHIRT\", config: $c) "
+                     "{ ok } }", "variables": {"c": {"backorders": lone}}},
+        "an unused variable": {"query": "{ __typename }", "variables": {"x": ["a", lone]}},
+        "the extensions": {"query": "{ __typename }", "extensions": {"x": lone}},
+        "a low surrogate": {"query": AVAILABILITY, "variables": {"skus": ["\udc00"]}},
+        "a reversed pair": {"query": AVAILABILITY, "variables": {"skus": ["\udc00\ud800"]}},
+    }
+    return json.dumps(bodies[where]).encode()
+
+
+def _cart(count: int) -> Callable[[], bytes]:
+    def build() -> bytes:
+        return json.dumps({"query": VALIDATE, "variables": {"l": [
+            {"sku": "S", "quantity": 1}] * count}}, separators=(",", ":")).encode()
+    return build
+
+
+def _explain_aliases(aliases: int, count: int) -> bytes:
+    fields = " ".join(f'a{i}: availability(channel: "eu_website", skus: $skus) '
+                      "{ sku explain { name value level sourceCode overrides note } }"
+                      for i in range(aliases))
+    return raw("query($skus: [String!]!) { " + fields + " }",
+               {"skus": [f"SKU-{i:05d}" for i in range(count)]})
+
+
+SURROGATE_PLACES = ["a SKU variable", "the query text", "a query comment",
+                    "the operation name", "a channel literal", "a customer group variable",
+                    "a cart line SKU", "an unused variable", "the extensions",
+                    "a low surrogate", "a reversed pair"]
+BACK_OFFICE_SURROGATE_PLACES = ["an order id", "an importCatalog document key",
+                                "an importCatalog product name", "a setProductConfig value"]
+CONTROL = [("NUL", "\x00"), ("newline", "\n"), ("escape", "\x1b"), ("DEL", "\x7f"),
+           ("C1 NEL", "\x85")]
+
+
 ALIAS_BOMB = "{ " + " ".join(
     f'a{i}: availability(channel: "eu_website", skus: ["SHIRT"]) {{ sku salableQty }}'
     for i in range(50)) + " }"
@@ -256,7 +334,58 @@ CASES: list[Hostile] = [
             raw('mutation { validateCart(channel: "mars", lines: [{sku: "SHIRT", quantity: 1}])'
                 ' { ok } }')),
     Hostile("100k SKUs under the body limit", graphql_error("LIMIT_EXCEEDED", "Too many SKUs"),
+            _under_the_body_limit(100_000), token=True),
+    Hostile("100k SKUs without the token", refused(413, "LIMIT_EXCEEDED", "too large"),
             _under_the_body_limit(100_000)),
+    Hostile("300k-line cart under the body limit, with the token",
+            graphql_error("LIMIT_EXCEEDED", "Too many lines: 300000"), _cart(300_000),
+            token=True),
+    Hostile("300k-line cart without the token", refused(413, "LIMIT_EXCEEDED"),
+            _cart(300_000)),
+    Hostile("public body just over 256 KiB", refused(413, "LIMIT_EXCEEDED"),
+            lambda: raw(AVAILABILITY, {"skus": ["S" * 60] * 4400})),
+    Hostile("30 aliases x 500 SKUs with explain", graphql_error("COST_LIMIT_EXCEEDED", "cost"),
+            _explain_aliases(30, 500)),
+    Hostile("30 aliases x 500 SKUs with explain, with the token",
+            graphql_error("COST_LIMIT_EXCEEDED", "cost"), _explain_aliases(30, 500),
+            token=True),
+    Hostile("two Authorization headers", refused(400, "UNAUTHENTICATED", "one Authorization"),
+            raw("{ __typename }"), headers=(("authorization", f"Bearer {TOKEN}"),
+                                            ("authorization", f"Bearer {TOKEN}"))),
+    Hostile("two Authorization headers, one wrong", refused(400, "UNAUTHENTICATED"),
+            raw(ORDER, {"id": "100001"}), headers=(("authorization", "Bearer wrong"),
+                                                   ("authorization", f"Bearer {TOKEN}"))),
+    # Invalid Unicode, anywhere in the body: refused before anything reads it.
+    *[_surrogate_query(place) for place in SURROGATE_PLACES],
+    *[_surrogate_query(place, token=True) for place in BACK_OFFICE_SURROGATE_PLACES],
+    Hostile("UTF-8-encoded surrogate bytes", refused(400, "BAD_USER_INPUT", "UTF-8"),
+            b'{"query": "{ availability(channel: \\"eu_website\\", skus: [\\"\xed\xa0\x80'
+            b'\\"]) { sku } }"}'),
+    Hostile("invalid UTF-8 byte", refused(400, "BAD_USER_INPUT", "UTF-8"),
+            b'{"query": "{ __typename }", "variables": {"s": "\xff"}}'),
+    Hostile("GraphQL escape of a lone surrogate", graphql_error(message="Invalid Unicode"),
+            raw('{ availability(channel: "eu_website", skus: ["\\ud800"]) { sku } }')),
+    # Control characters in identifiers: BAD_USER_INPUT naming the argument.
+    *[Hostile(f"{name} in a SKU", graphql_error("BAD_USER_INPUT", "skus[1]"),
+              raw(AVAILABILITY, {"skus": ["SHIRT", f"SHI{char}RT"]})) for name, char in CONTROL],
+    *[Hostile(f"{name} in a channel", graphql_error("BAD_USER_INPUT", "channel"),
+              raw("query($c: String!) { availability(channel: $c, skus: [\"SHIRT\"]) "
+                  "{ sku } }", {"c": f"eu_website{char}"})) for name, char in CONTROL],
+    Hostile("control character in a customer group", graphql_error("BAD_USER_INPUT"),
+            raw('{ availability(channel: "eu_website", skus: ["SHIRT"], '
+                'customerGroup: "whole\\u0000sale") { sku } }')),
+    Hostile("control character in a cart line SKU", graphql_error("BAD_USER_INPUT", "lines[0].sku"),
+            raw(VALIDATE, {"l": [{"sku": "SH\x00IRT", "quantity": 1}]})),
+    *[Hostile(f"order id with {label}", graphql_error("BAD_USER_INPUT", "orderId"),
+              raw(PLACE, {"id": order_id, "l": lines(1)}), token=True)
+      for label, order_id in [("a tab", "100\t200"), ("a no-break space", "100\u00a0200"),
+                              ("a zero-width space", "100\u200b200"),
+                              ("a line separator", "100\u2028")]],
+    Hostile("control character in a lowStock source", graphql_error("BAD_USER_INPUT", "source"),
+            raw('{ lowStock(source: "eu-1\\n") { sku } }'), token=True),
+    Hostile("control character in sourceSelection line", graphql_error("BAD_USER_INPUT"),
+            raw('{ sourceSelection(channel: "eu_website", lines: [{sku: "SHIRT\\u0007", '
+                "quantity: 1}]) { shippable } }"), token=True),
     Hostile("501 SKUs", graphql_error("LIMIT_EXCEEDED"), _skus(LIMITS.max_skus + 1)),
     Hostile("501 cart lines", graphql_error("LIMIT_EXCEEDED"),
             raw(VALIDATE, {"l": lines(1) * (LIMITS.max_cart_lines + 1)})),
@@ -355,7 +484,8 @@ def _ids() -> list[str]:
 async def assert_still_serving(api: Api) -> None:
     body = await api.gql(AVAILABILITY, {"skus": ["SHIRT", "NOPE"]})
     assert body == {"data": {"availability": [
-        {"sku": "SHIRT", "salableQty": 7, "isSalable": True}, None]}}
+        {"sku": "SHIRT", "salableQty": 7, "isSalable": True}, None]},
+        "extensions": {"cost": {"requested": 2, "limit": LIMITS.max_cost}}}
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids())
@@ -378,7 +508,7 @@ async def test_hostile_request_is_refused_cleanly(api: Api, case: Hostile) -> No
 
 async def test_the_table_covers_the_brief() -> None:
     """A guard against the table silently shrinking."""
-    assert len(CASES) >= 40
+    assert len(CASES) >= 80
 
 
 # --- unexpected exceptions ----------------------------------------------------------------------

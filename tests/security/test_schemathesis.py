@@ -130,7 +130,7 @@ def test_server_still_answers_after_the_fuzzing(server: str) -> None:
                         json={"query": "mutation($d: JSON!) { importCatalog(document: $d, "
                                        "replace: true) { ok errors { path message } } }",
                               "variables": {"d": SHOP}}, timeout=30)
-    assert reload.json() == {"data": {"importCatalog": {"ok": True, "errors": []}}}
+    assert reload.json()["data"] == {"importCatalog": {"ok": True, "errors": []}}
     body = httpx.post(f"{server}/graphql", json={"query": AVAILABILITY}, timeout=10).json()
-    assert body == {"data": {"availability": [
-        {"sku": "SHIRT", "salableQty": 7, "isSalable": True}, None]}}
+    assert body["data"] == {"availability": [
+        {"sku": "SHIRT", "salableQty": 7, "isSalable": True}, None]}

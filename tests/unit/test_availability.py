@@ -136,6 +136,19 @@ def test_manage_stock_off(items: list[SourceItemState], manage_level: str,
         pytest.param(3, 0, {"manage_stock": False}, 5, None, id="unmanaged"),
         pytest.param("8.5", "-9.33", {"min_qty": -1, "backorders": "allow"}, 1, D("0.17"),
                      id="backorder-cap-fraction"),
+        # Unlimited backorders: any quantity can be ordered, so no false scarcity.
+        pytest.param(3, 0, {"backorders": "allow"}, 5, None, id="unlimited-backorders-hidden"),
+        pytest.param(3, 0, {"backorders": "allow_notify", "min_qty": 0}, 5, None,
+                     id="unlimited-backorders-notify-hidden"),
+        pytest.param(13, 0, {"backorders": "allow", "min_qty": 10}, 20, None,
+                     id="positive-threshold-with-backorders-is-unlimited-hidden"),
+        # Capped backorders (negative threshold): the number is real and shows.
+        pytest.param(3, 0, {"backorders": "allow", "min_qty": -2}, 5, D(5),
+                     id="capped-backorders-shown"),
+        pytest.param(10, -15, {"backorders": "allow", "min_qty": "-10"}, 5, D(5),
+                     id="capped-backorders-reserved-shown"),
+        pytest.param(3, 0, {"backorders": "no", "min_qty": -2}, 5, D(3),
+                     id="negative-threshold-without-backorders-ignored-shown"),
     ],
 )
 def test_only_x_left(physical: object, reserved: object, product: dict[str, object] | None,
@@ -186,3 +199,29 @@ def test_left_to_sell_is_unclamped() -> None:
     assert result.salable_qty == D(0)
     assert result.left_to_sell == D(-3)
     assert result.reserved == D(-5)
+
+
+def test_only_x_left_hidden_by_a_source_item_with_backorders() -> None:
+    # A source item allowing backorders makes the stock-level backorders unlimited (§3, §4).
+    result = availability(item("a", 3), item("b", 1, backorders="allow"),
+                          global_={"stock_threshold_qty": 5})
+    assert result.settings.unlimited_backorders
+    assert result.salable_qty == D(4) and result.only_x_left is None
+
+
+@pytest.mark.parametrize(
+    ("stock", "global_", "shown", "level"),
+    [
+        pytest.param(None, None, False, "DEFAULT", id="default-off"),
+        pytest.param(None, {"show_out_of_stock": True}, True, "GLOBAL", id="global-on"),
+        pytest.param({"show_out_of_stock": False}, {"show_out_of_stock": True}, False, "STOCK",
+                     id="stock-overrides-global"),
+        pytest.param({"show_out_of_stock": True}, None, True, "STOCK", id="stock-only"),
+    ],
+)
+def test_show_out_of_stock_comes_from_stock_or_global(stock: dict[str, object] | None,
+                                                      global_: dict[str, object] | None,
+                                                      shown: bool, level: str) -> None:
+    result = availability(item("a", 0, in_stock=False), stock=stock, global_=global_)
+    assert result.settings.show_out_of_stock is shown
+    assert result.settings["show_out_of_stock"].level.value == level

@@ -29,6 +29,9 @@ _VALUES: dict[str, dict[Level, object]] = {
     "enable_qty_increments": {P: True, S: False, G: True},
     "qty_increments": {P: 2, S: 3, G: 4},
     "auto_return": {G: True},
+    "can_subtract": {G: False},
+    "can_back_in_stock": {G: False},
+    "show_out_of_stock": {S: True, G: False},
 }
 _LEVEL_ORDER = (P, S, G)
 

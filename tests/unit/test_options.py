@@ -36,6 +36,9 @@ SI, P, S, G = Level.SOURCE_ITEM, Level.PRODUCT, Level.STOCK, Level.GLOBAL
         pytest.param("enable_qty_increments", False, id="enable_qty_increments"),
         pytest.param("qty_increments", D(1), id="qty_increments"),
         pytest.param("auto_return", False, id="auto_return"),
+        pytest.param("can_subtract", True, id="can_subtract"),
+        pytest.param("can_back_in_stock", True, id="can_back_in_stock"),
+        pytest.param("show_out_of_stock", False, id="show_out_of_stock"),
     ],
 )
 def test_built_in_defaults(name: str, default: object) -> None:
@@ -59,6 +62,9 @@ def test_built_in_defaults(name: str, default: object) -> None:
         pytest.param("enable_qty_increments", {P, S, G}, id="enable_qty_increments"),
         pytest.param("qty_increments", {P, S, G}, id="qty_increments"),
         pytest.param("auto_return", {G}, id="auto_return"),
+        pytest.param("can_subtract", {G}, id="can_subtract"),
+        pytest.param("can_back_in_stock", {G}, id="can_back_in_stock"),
+        pytest.param("show_out_of_stock", {S, G}, id="show_out_of_stock"),
     ],
 )
 def test_levels_where_an_option_can_be_set(name: str, levels: set[Level]) -> None:
@@ -74,7 +80,7 @@ def test_registry_has_exactly_the_documented_options() -> None:
         "manage_stock", "stock_threshold_qty", "min_qty", "min_sale_qty",
         "min_sale_qty_by_group", "max_sale_qty", "is_qty_decimal", "is_decimal_divided",
         "backorders", "notify_stock_qty", "enable_qty_increments", "qty_increments",
-        "auto_return",
+        "auto_return", "can_subtract", "can_back_in_stock", "show_out_of_stock",
     }
 
 
@@ -97,6 +103,10 @@ def test_registry_has_exactly_the_documented_options() -> None:
         pytest.param("min_sale_qty_by_group", {"wholesale": 10}, G, {"wholesale": D(10)},
                      id="group-map"),
         pytest.param("is_qty_decimal", True, SI, True, id="decimal-source-item"),
+        pytest.param("can_subtract", False, G, False, id="can-subtract-global"),
+        pytest.param("can_back_in_stock", False, G, False, id="can-back-in-stock-global"),
+        pytest.param("show_out_of_stock", True, S, True, id="show-out-of-stock-stock"),
+        pytest.param("show_out_of_stock", True, G, True, id="show-out-of-stock-global"),
     ],
 )
 def test_parse_accepts(name: str, raw: object, level: Level, expected: object) -> None:
@@ -127,6 +137,14 @@ def test_parse_accepts(name: str, raw: object, level: Level, expected: object) -
         pytest.param("stock_threshold_qty", 1, P, "cannot be set at product",
                      id="threshold-product"),
         pytest.param("auto_return", True, P, "cannot be set at product", id="auto-return-prod"),
+        pytest.param("can_subtract", False, S, "cannot be set at stock", id="subtract-stock"),
+        pytest.param("can_subtract", False, P, "cannot be set at product",
+                     id="subtract-product"),
+        pytest.param("can_back_in_stock", False, S, "cannot be set at stock",
+                     id="back-in-stock-stock"),
+        pytest.param("show_out_of_stock", True, P, "cannot be set at product",
+                     id="show-out-of-stock-product"),
+        pytest.param("can_subtract", 0, G, "true or false", id="subtract-as-int"),
         pytest.param("is_decimal_divided", True, SI, "cannot be set", id="divided-source"),
         pytest.param("min_sale_qty_by_group", {"wholesale": -1}, G, "0 or more",
                      id="group-negative"),

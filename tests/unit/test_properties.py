@@ -45,6 +45,9 @@ RAW_CANDIDATES: dict[str, list[object]] = {
     "enable_qty_increments": [True, False],
     "qty_increments": [0, 1, 2, 2.5, 0.5],
     "auto_return": [True, False],
+    "can_subtract": [True, False],
+    "can_back_in_stock": [True, False],
+    "show_out_of_stock": [True, False],
     "min_sale_qty_by_group": [{"wholesale": 10}, {"retail": 2, "wholesale": 0}],
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -12,6 +13,7 @@ from gateway.api.admin.types import (
     AdminResult,
     ImportResult,
     InventoryConfig,
+    LintFinding,
     ProductInput,
     ProductSettings,
     Source,
@@ -23,11 +25,18 @@ from gateway.api.admin.types import (
     catalog_entry,
     import_result,
     inventory_config,
+    lint_finding,
     product_settings,
     source,
     stock,
 )
 from gateway.api.context import BACK_OFFICE, Context
+from gateway.api.errors import ApiErrorCode
+from gateway.api.limits import check_count, check_skus
+
+#: Findings per ruleLint page: the default, and the most one request may ask for.
+LINT_PAGE = 100
+MAX_LINT_PAGE = 1000
 
 #: Optimistic concurrency for clients that want it: refuse the write (VERSION_CONFLICT) unless
 #: the configuration is still at this version (`AdminResult.version` of their last write).
@@ -55,6 +64,27 @@ class AdminQuery:
     async def product(self, info: Info[Context, None], sku: str) -> ProductSettings | None:
         view = await info.context.services.admin.product(sku)
         return product_settings(view) if view is not None else None
+
+    @strawberry.field(permission_classes=BACK_OFFICE,
+                      description="Settings that make a product unbuyable or misleading in the "
+                                  "channel's stock (docs/rules.md §10), in SKU order: of `skus`, "
+                                  "or of the whole catalog when omitted. At most `limit` "
+                                  "findings (1-1000) of whole SKUs; pass the last finding's SKU "
+                                  "as `afterSku` for the next page. `gateway lint` reports "
+                                  "everything at once.")
+    async def rule_lint(self, info: Info[Context, None], channel: str,
+                        skus: list[str] | None = None, after_sku: str | None = None,
+                        limit: int = LINT_PAGE) -> list[LintFinding]:
+        ctx = info.context
+        if skus is not None:
+            check_count(skus, ctx.settings.max_skus, "SKUs")
+            check_skus(skus)
+        if not 1 <= limit <= MAX_LINT_PAGE:
+            raise GraphQLError(f"limit must be between 1 and {MAX_LINT_PAGE} (got {limit}).",
+                               extensions={"code": ApiErrorCode.BAD_USER_INPUT.value})
+        found = await ctx.services.lint.findings(channel, skus, after_sku=after_sku,
+                                                 limit=limit)
+        return [lint_finding(f) for f in found]
 
 
 @strawberry.type

@@ -8,9 +8,10 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.api.common import ImportProblem, problems
-from gateway.api.enums import Level, SourceItemStatus
+from gateway.api.common import EffectiveSetting, ImportProblem, effective_setting, problems
+from gateway.api.enums import Level, LintCode, SourceItemStatus
 from gateway.catalog import CatalogProblem, dump_config
+from gateway.domain.lint import Finding
 from gateway.domain.options import OPTIONS, dump_value
 from gateway.domain.records import Config, ProductView, SourceRecord, StockRecord
 from gateway.services.admin import AdminOutcome
@@ -95,6 +96,23 @@ class ProductSettings:
     settings: list[SetValue] = strawberry.field(description="Options set on the product "
                                                             "(the rest use config settings).")
     source_items: list[SourceItem]
+
+
+@strawberry.type(description="A combination of settings that makes a product unbuyable or "
+                             "misleading in the channel's stock (docs/rules.md §10).")
+class LintFinding:
+    sku: str
+    code: LintCode
+    message: str
+    settings: list[EffectiveSetting] = strawberry.field(
+        description="The effective settings involved, each with the level that set it.")
+    suggestion: str | None
+
+
+def lint_finding(finding: Finding) -> LintFinding:
+    return LintFinding(sku=finding.sku, code=finding.code, message=finding.message,
+                       settings=[effective_setting(s) for s in finding.settings],
+                       suggestion=finding.suggestion)
 
 
 @strawberry.input

@@ -177,7 +177,7 @@ def order_result(outcome: OrderOutcome, requested: list[float] | None = None, *,
         quantity = requested[index] if requested else float(line.quantity or 0)
         reserved = None
         if order is not None and outcome.ok and line.quantity is not None:
-            reserved = line.quantity if order.sku(line.sku).managed else ZERO
+            reserved = line.quantity if order.sku(line.sku).reserves else ZERO
         lines.append(cart_line(line, quantity, reserved))
     error = order_error(outcome.error) if outcome.error else None
     if error is None and not outcome.ok:

@@ -32,12 +32,17 @@ class ProductAvailability:
     salable_qty: float | None = strawberry.field(
         description="Null when stock is not managed; 0 when not salable.")
     only_x_left: float | None = strawberry.field(
-        description="Set when 0 < salable qty ≤ the 'Only X left' threshold.")
+        description="Set when 0 < salable qty ≤ the 'Only X left' threshold; hidden while "
+                    "backorders are unlimited.")
     low_stock: bool
     manage_stock: bool
     backorders: Backorders
     quantity_rule: QuantityRule
     assigned: bool = strawberry.field(description="The SKU has a source item in this stock.")
+    display_when_out_of_stock: bool = strawberry.field(
+        description="The show_out_of_stock option (\"Display Out of Stock Products\") for "
+                    "this stock: whether listings should keep showing the product while it "
+                    "is out of stock.")
     _availability: strawberry.Private[Availability]
 
     @strawberry.field(description="Every option: value, level, source item, what it overrode.")
@@ -57,7 +62,8 @@ def product_availability(channel: str, a: Availability) -> ProductAvailability:
             maximum=float(s.max_sale_qty) if s.max_sale_qty > 0 else None,
             increment=float(step) if step > 0 else None,
             allows_decimals=s.is_qty_decimal, allows_multiple_boxes=s.is_decimal_divided),
-        assigned=a.is_assigned, _availability=a)
+        assigned=a.is_assigned, display_when_out_of_stock=s.show_out_of_stock,
+        _availability=a)
 
 
 @strawberry.type
