@@ -26,6 +26,7 @@ from gateway.api.federation.sdl import FEDERATION_VERSION
 from gateway.api.federation.types import Product
 from gateway.api.guards import RequestGuards
 from gateway.api.live.resolvers import LiveSubscription
+from gateway.api.live.stock_events import StockEventSubscription
 from gateway.api.orders.resolvers import OrderMutation, OrderQuery
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 from gateway.settings import Settings
@@ -42,7 +43,7 @@ class Mutation(StorefrontMutation, OrderMutation, AdminMutation):
 
 
 @strawberry.type
-class Subscription(LiveSubscription):
+class Subscription(LiveSubscription, StockEventSubscription):
     pass
 
 

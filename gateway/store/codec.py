@@ -251,14 +251,20 @@ def facts_row(f: StockFacts) -> tuple[object, ...]:
             facts.dump_rules(f.rules))
 
 
+def stock_facts(stock_id: int, row: Sequence[Any]) -> StockFacts:
+    """A facts row (sku, assigned, in_stock, physical, reserved, rules) of ``stock_id``."""
+    sku, assigned, in_stock, physical, reserved, rules = row
+    return StockFacts(sku, stock_id, bool(assigned), bool(in_stock), Decimal(physical),
+                      Decimal(reserved), load_rules(rules))
+
+
 def facts_from_rows(stock_id: int, rows: Sequence[Sequence[Any]]) -> FactsData:
     """FactsData from the rows of FACTS_FOR_SKUS (the version row has no SKU)."""
     version = 0
     found: dict[str, StockFacts] = {}
-    for sku, assigned, in_stock, physical, reserved, rules in rows:
-        if sku is None:
-            version = int(assigned)
+    for row in rows:
+        if row[0] is None:
+            version = int(row[1])
             continue
-        found[sku] = StockFacts(sku, stock_id, bool(assigned), bool(in_stock),
-                                Decimal(physical), Decimal(reserved), load_rules(rules))
+        found[row[0]] = stock_facts(stock_id, row)
     return FactsData(version, found)
