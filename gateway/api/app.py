@@ -54,7 +54,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, services=request.app.state.services,
-                       settings=self._settings)
+                       settings=self._settings,
+                       response=response if isinstance(response, Response) else None)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.render_page(request)  # self-hosted: no CDN, strict CSP
