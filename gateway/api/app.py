@@ -98,6 +98,8 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             removed = await orders.compact_reservations()
+        except StoreError as exc:  # a full disk, a busy database: not a bug, retried later
+            log.warning("reservation compaction skipped: %s", exc.message)
         except Exception:  # a failed round is retried at the next interval
             log.exception("reservation compaction failed")
         else:

@@ -126,3 +126,34 @@ async def test_writes_beyond_the_queue_bound_are_refused_at_once(
     assert "too many writes are waiting" in entry["message"]
     monkeypatch.setattr(store, "_waiting", 0)
     assert (await api.data(ORDER, {"id": "QUEUE-1"}, token=TOKEN))["order"] is None
+
+
+async def test_background_compaction_on_a_full_disk_warns_without_a_traceback(
+        api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import contextlib
+
+    from gateway.api.app import _compact_forever
+
+    rounds = 0
+    three = asyncio.Event()
+
+    async def full() -> int:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 3:
+            three.set()
+        raise StorageFull("no space left for x: free disk space, then retry")
+
+    monkeypatch.setattr(api.services.orders, "compact_reservations", full)
+    caplog.set_level(logging.DEBUG, logger="gateway")
+    task = asyncio.create_task(_compact_forever(api.services.orders, 0.001))
+    async with asyncio.timeout(10):
+        await three.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) >= 3 and all(r.exc_info is None for r in warnings)
+    assert "free disk space" in warnings[0].getMessage()
