@@ -82,6 +82,10 @@ async def _with_services(settings: Settings, work: Callable[[Services], Awaitabl
         await store.close()
 
 
+async def _nothing(services: Services) -> None:
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -90,6 +94,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          header_timeout=args.header_timeout,
                          keepalive_timeout=args.keepalive_timeout)
     _database_file(settings, must_exist=False).parent.mkdir(parents=True, exist_ok=True)
+    # Open (and migrate) the database once before any worker starts: a full disk or a file of
+    # a newer version ends the command with one line (main), not a traceback per worker.
+    asyncio.run(_with_services(settings, _nothing))
     if settings.metrics_dir is not None:  # given by the operator: start from zero
         from gateway.metrics import clear_directory
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import GATEWAY, ROOT, running_server
+from tests.servers import GATEWAY, ROOT, free_port, running_server
 
 TOKEN = "storage-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -197,7 +197,8 @@ async def test_a_full_disk_refuses_writes_clearly_and_recovers_without_restart(
 
 def test_the_command_line_on_a_full_disk_says_so_in_one_line(tmp_path: Path) -> None:
     """No server running: opening the database on a full disk already fails (SQLite cannot
-    grow its shared-memory index), and says the disk is full."""
+    grow its shared-memory index), and says the disk is full; `serve` says so before it
+    starts a worker."""
     with small_disk(tmp_path / "disk") as disk:
         catalog = tmp_path / "catalog.json"
         catalog.write_text(json.dumps(CATALOG))
@@ -205,7 +206,8 @@ def test_the_command_line_on_a_full_disk_says_so_in_one_line(tmp_path: Path) -> 
         assert gateway_import(db, catalog).returncode == 0
         filler = fill(disk)
         for command in (["import", str(catalog)], ["export", "-o", str(tmp_path / "out.json")],
-                        ["lint"], ["compact-reservations"]):
+                        ["lint"], ["compact-reservations"],
+                        ["serve", "--port", str(free_port())]):
             result = subprocess.run([*GATEWAY, *command, "--db", str(db)], capture_output=True,
                                     text=True, timeout=60, cwd=ROOT, check=False)
             assert result.returncode == 75, (command, result)
