@@ -37,10 +37,14 @@ from gateway.domain.records import (
     Topology,
 )
 
+#: One encoder for every call: ``json.dumps`` with options builds a new one each time, which
+#: shows when a large import encodes 100,000+ rows while it holds the write lock.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def dump_json(value: object) -> str:
     """Canonical JSON text: sorted keys, compact separators."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def dump_qty(value: Decimal) -> str:
@@ -55,6 +59,8 @@ def load_qty(text: str | int | float) -> Decimal:
 
 def dump_config(config: Config) -> str:
     """A config mapping as a JSON object text (an empty config is ``{}``)."""
+    if not config:  # most products and source items set nothing of their own
+        return "{}"
     return dump_json({name: dump_value(value) for name, value in config.items()})
 
 

@@ -194,8 +194,12 @@ def migrate(s: Session, name: str) -> None:
     """Bring the database to :data:`SCHEMA_VERSION` in one IMMEDIATE transaction.
 
     Applies every missing step in order and records it in ``schema_version``; rolls back on
-    any error. Raises :class:`SchemaError` when the database is newer than this code.
+    any error. Raises :class:`SchemaError` when the database is newer than this code. A
+    database already at this version is only read: opening it never waits for another
+    process's write lock (a long import must not stop an export or a worker's start).
     """
+    if _applied_version(s) == SCHEMA_VERSION:
+        return
     # IMMEDIATE: two processes opening a new file at once do not both apply the same step
     # (the second waits for the first, then sees the new version).
     s.run("BEGIN IMMEDIATE")
@@ -214,6 +218,15 @@ def migrate(s: Session, name: str) -> None:
         if s.conn.in_transaction:
             s.run("ROLLBACK")
         raise
+
+
+def _applied_version(s: Session) -> int | None:
+    """The schema version recorded in the file, by a plain read; None when not recorded."""
+    exists = s.run("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                   "'schema_version'")
+    if not exists:
+        return None
+    return int(s.run("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
 
 
 #: Tables emptied by a replacing import, children before parents (foreign keys).
