@@ -159,6 +159,10 @@ def create_app(settings: Settings) -> Starlette:
         try:
             services: Services = request.app.state.services
             version = await services.store.data_version()
+        except StoreError as exc:  # the database is away: said once per probe, no traceback
+            log.warning("health check: %s", exc.message)
+            return JSONResponse({"status": "unavailable", "code": exc.code.value},
+                                status_code=503)
         except Exception:  # the point of the probe is to report, not to crash
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)
