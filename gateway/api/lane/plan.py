@@ -28,6 +28,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLArgument,
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -109,18 +110,24 @@ class OperationPlan:
     variables: tuple[VariableSpec, ...]
     #: the Boolean variables of ``@skip``/``@include``, in a fixed order
     switches: tuple[str, ...]
-    variants: dict[tuple[Any, ...], Variant | None] = field(default_factory=dict)
+    variants: dict[tuple[bool, ...], Variant | None] = field(default_factory=dict)
 
-    def switch_values(self, variables: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(variables.get(name) for name in self.switches)
+    def switch_values(self, variables: Mapping[str, Any]) -> tuple[bool, ...] | None:
+        """The ``@skip``/``@include`` variables' values, or None when one is not a Boolean
+        (null or missing: graphql-core reports an error for the directive's ``if: Boolean!``)."""
+        values = tuple(variables.get(name) for name in self.switches)
+        return values if all(isinstance(value, bool) for value in values) else None
 
-    def variant(self, key: tuple[Any, ...], raw_variables: dict[str, Any] | None
+    def variant(self, key: tuple[bool, ...], raw_variables: dict[str, Any] | None
                 ) -> Variant | None:
         """The variant for these switch values (compiled with this request's variables, which
         graphql-core must accept; None when it does not or the selection is not covered)."""
         if key in self.variants:
             return self.variants[key]
-        compiled = self._compile(raw_variables)
+        try:
+            compiled = self._compile(raw_variables)
+        except GraphQLError:  # graphql-core would report an error for these variables
+            compiled = Undefined
         if compiled is not Undefined:
             self.variants[key] = compiled
         return compiled if isinstance(compiled, Variant) else None

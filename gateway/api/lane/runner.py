@@ -179,7 +179,10 @@ class Lane:
         coerced = coerce(plan.variables, variables)
         if coerced is None:
             return self._miss(Miss.VARIABLES)
-        variant = plan.variant(plan.switch_values(coerced), variables)
+        switches = plan.switch_values(coerced)
+        if switches is None:
+            return self._miss(Miss.VARIABLES)
+        variant = plan.variant(switches, variables)
         if variant is None:
             return self._miss(Miss.NOT_COVERED)
 
