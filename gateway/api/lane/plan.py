@@ -115,8 +115,9 @@ class OperationPlan:
     def switch_values(self, variables: Mapping[str, Any]) -> tuple[bool, ...] | None:
         """The ``@skip``/``@include`` variables' values, or None when one is not a Boolean
         (null or missing: graphql-core reports an error for the directive's ``if: Boolean!``)."""
-        values = tuple(variables.get(name) for name in self.switches)
-        return values if all(isinstance(value, bool) for value in values) else None
+        values = [variables.get(name) for name in self.switches]
+        switches = tuple(value for value in values if isinstance(value, bool))
+        return switches if len(switches) == len(values) else None
 
     def variant(self, key: tuple[bool, ...], raw_variables: dict[str, Any] | None
                 ) -> Variant | None:
