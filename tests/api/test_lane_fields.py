@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from gateway.api.lane.fields import HELPERS, LEAVES, OBJECTS, PRODUCT_AVAILABILITY, QUANTITY_RULE
+from gateway.api.lane.fields import (
+    HELPERS,
+    LEAVES,
+    OBJECTS,
+    PRODUCT_AVAILABILITY,
+    QUANTITY_RULE,
+    SETTINGS,
+)
 from gateway.api.schema import build_schema
 from gateway.api.storefront.types import product_availability
 from tests.support import SHOP, Api
@@ -46,7 +53,8 @@ async def test_each_expression_gives_the_attribute_of_the_normal_path(
             continue
         expected: dict[str, Any] = {PRODUCT_AVAILABILITY: product_availability(channel, a)}
         expected[QUANTITY_RULE] = expected[PRODUCT_AVAILABILITY].quantity_rule
-        scope = {**HELPERS, "a": a, "s": a.settings, "channel": channel}
+        scope = {**HELPERS, "a": a, "channel": channel}
+        scope["s"] = eval(SETTINGS, scope)
         for type_name, leaves in LEAVES.items():
             for field, expression in leaves.items():
                 value = eval(expression, scope)  # the table's own expression, as the writer

@@ -5,7 +5,7 @@ domain's :class:`~gateway.domain.availability.Availability`
 (:func:`~gateway.api.storefront.types.product_availability`) and graphql-core reads its
 attributes. The lane reads the same values straight from the domain object: each entry below
 is a Python expression over ``a`` (the Availability), ``s`` (its effective settings,
-``a.settings``) and ``channel`` (the argument) that gives the value ``product_availability``
+:data:`SETTINGS`) and ``channel`` (the argument) that gives the value ``product_availability``
 puts in that attribute. The GraphQL type of each field, and so its serialisation, comes from
 the schema, never from here.
 
@@ -21,6 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.api.common import qty
+from gateway.domain.availability import Availability
+
+#: Where ``product_availability`` reads the settings: ``a.rules`` once availabilities are read
+#: from precomputed facts (which have no provenance, so no ``a.settings``), else ``a.settings``.
+SETTINGS = "a.rules" if "rules" in Availability.__dataclass_fields__ else "a.settings"
 
 #: The type ``availability`` returns items of, and the one object type nested in it.
 PRODUCT_AVAILABILITY = "ProductAvailability"

@@ -41,7 +41,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 
-from gateway.api.lane.fields import HELPERS, LEAVES, OBJECTS, uses_settings
+from gateway.api.lane.fields import HELPERS, LEAVES, OBJECTS, SETTINGS, uses_settings
 from gateway.domain.availability import Availability
 
 #: (fields of one object type, grouped by response key) → the sub-selection of an object field
@@ -173,7 +173,7 @@ def compile_writer(item_type: GraphQLObjectType, grouped: dict[str, list[FieldDe
         "        if a is None:",
         "            append(None)",
         "            continue",
-        *(["        s = a.settings"] if compiler.settings else []),
+        *([f"        s = {SETTINGS}"] if compiler.settings else []),
         *compiler.lines,
         f"        append({literal})",
         "    return out",
