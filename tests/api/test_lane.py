@@ -110,8 +110,8 @@ async def test_a_null_where_a_value_is_required_is_reported_by_the_normal_path(
         storefront = app.state.services.storefront
         real = storefront.availability
 
-        async def without_sku(*args: Any, real: Any = real) -> Any:
-            return [a and dataclasses.replace(a, sku=None) for a in await real(*args)]
+        async def without_sku(*args: Any, real: Any = real, **kwargs: Any) -> Any:
+            return [a and dataclasses.replace(a, sku=None) for a in await real(*args, **kwargs)]
         monkeypatch.setattr(storefront, "availability", without_sku)
     body = await same(pair, page())
     # sku is String!: each item is nulled, with an error (masked: a bug, not a refusal)

@@ -73,5 +73,10 @@ HELPERS: Mapping[str, Any] = {"qty": qty, "positive": positive}
 
 
 def uses_settings(expression: str) -> bool:
-    """The expression reads ``s`` (so the writer binds ``s = a.settings`` once per item)."""
+    """The expression reads ``s`` (so the writer binds ``s`` once per item)."""
     return expression.startswith("s.") or "(s." in expression
+
+
+def reads_settings_only(expression: str) -> bool:
+    """The expression's value depends on ``s`` alone (not on ``a`` nor ``channel``)."""
+    return "a." not in expression and "channel" not in expression

@@ -41,7 +41,14 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 
-from gateway.api.lane.fields import HELPERS, LEAVES, OBJECTS, SETTINGS, uses_settings
+from gateway.api.lane.fields import (
+    HELPERS,
+    LEAVES,
+    OBJECTS,
+    SETTINGS,
+    reads_settings_only,
+    uses_settings,
+)
 from gateway.domain.availability import Availability
 
 #: (fields of one object type, grouped by response key) → the sub-selection of an object field
@@ -64,6 +71,9 @@ def coerce_leaf(type_: GraphQLLeafType, value: Any) -> Any:
     return result
 
 
+#: Settings objects whose nested object a writer keeps (then it starts again).
+SHARED_OBJECTS = 1024
+
 #: The condition under which a value of a built-in scalar is its own serialisation.
 _IDENTITY = {
     GraphQLString: "{v}.__class__ is str",
@@ -80,7 +90,9 @@ class _Compiler:
         self.names: dict[str, Any] = {"Fallback": Fallback, "coerce_leaf": coerce_leaf,
                                       **HELPERS}
         self.count = 0
-        self.settings = False
+        self.settings = False  # some value reads ``s``: bind it once per item
+        self.reads_item = False  # some value of the object being compiled reads ``a``
+        self.indent = " " * 8
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -111,7 +123,7 @@ class _Compiler:
                 if not (isinstance(field.type, GraphQLNonNull) and
                         isinstance(named, GraphQLObjectType) and named.name == child_type):
                     return None  # the object is always made: only a non-null one is followed
-                inner = self.object(named, self.subfields(named, details))
+                inner = self.nested(named, self.subfields(named, details))
                 if inner is None:
                     return None
                 entries.append(f"{key!r}: {inner}")
@@ -125,22 +137,46 @@ class _Compiler:
             entries.append(f"{key!r}: {value}")
         return "{" + ", ".join(entries) + "}"
 
+    def nested(self, type_: GraphQLObjectType,
+               grouped: dict[str, list[FieldDetails]]) -> str | None:
+        """An object field's dict. When its values depend on the settings alone (a
+        QuantityRule), it is made once per settings object — shops share a few — and kept in
+        a small table of this writer: the same dict then stands in every item using them."""
+        outer, reads_item = self.indent, self.reads_item
+        self.indent, self.reads_item = outer + "    ", False
+        start = len(self.lines)
+        literal = self.object(type_, grouped)
+        shared = not self.reads_item
+        self.indent, self.reads_item = outer, reads_item or self.reads_item
+        if literal is None or not shared:
+            self.lines[start:] = [line[4:] for line in self.lines[start:]]  # not memoised
+            return literal
+        self.settings = True
+        memo, entry = self.constant("M", {}), self.fresh("r")
+        self.lines[start:start] = [f"{outer}{entry} = {memo}.get(id(s))",
+                                   f"{outer}if {entry} is None or {entry}[0] is not s:"]
+        self.lines += [f"{outer}    {entry} = (s, {literal})",
+                       f"{outer}    if len({memo}) >= {SHARED_OBJECTS}: {memo}.clear()",
+                       f"{outer}    {memo}[id(s)] = {entry}"]
+        return f"{entry}[1]"
+
     def leaf(self, expression: str, type_: GraphQLOutputType) -> str | None:
         non_null = isinstance(type_, GraphQLNonNull)
         named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
         if not isinstance(named, GraphQLLeafType):
             return None
         self.settings = self.settings or uses_settings(expression)
+        self.reads_item = self.reads_item or not reads_settings_only(expression)
         v = self.fresh("v")
         t = self.constant("T", named)
         emit = self.lines.append
-        emit(f"        {v} = {expression}")
+        emit(f"{self.indent}{v} = {expression}")
         if non_null:
-            emit(f"        if {v} is None: raise Fallback")
-            prefix = "        "
+            emit(f"{self.indent}if {v} is None: raise Fallback")
+            prefix = self.indent
         else:
-            emit(f"        if {v} is not None:")
-            prefix = "            "
+            emit(f"{self.indent}if {v} is not None:")
+            prefix = self.indent + "    "
         identity = _IDENTITY.get(named) if isinstance(named, GraphQLScalarType) else None
         wrapped: Any = getattr(named, "wrapped_cls", None)
         if identity is not None:
