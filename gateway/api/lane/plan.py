@@ -1,11 +1,9 @@
-"""Operation plans: which validated documents the lane answers, and how.
+"""Operation plans: how the lane answers a validated document it covers.
 
 A plan is made once per (query text, operation name) from a document the normal path has
-parsed and validated and answered without error. It covers a **query** whose root fields are
-``availability`` (any number, aliased or not) and ``__typename``, whose variables are of the
-shapes :mod:`gateway.api.lane.variables` accepts, whose fragments (named or inline) are on
-object types, and whose only directives are ``@skip``/``@include`` (literal, or with at most
-:data:`MAX_SWITCHES` Boolean variables). Anything else has no plan: the normal path answers it.
+parsed, validated and answered without error, when :mod:`gateway.api.lane.documents` says the
+lane covers it. Its root fields must be ``availability`` (any number, aliased or not) and
+``__typename``; anything else is answered by the normal path.
 
 Which fields an answer holds depends on the ``@skip``/``@include`` values, so a plan keeps one
 :class:`Variant` per combination of them, compiled on first use: the fields are grouped by
@@ -22,11 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
-    BooleanValueNode,
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLArgument,
     GraphQLError,
     GraphQLField,
@@ -34,12 +29,8 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     ListValueNode,
     ObjectValueNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
     Undefined,
     ValueNode,
     VariableNode,
@@ -49,15 +40,12 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields, colle
 from graphql.utilities.coerce_input_value import coerce_default_value, coerce_input_literal
 
 from gateway.api.lane.fields import PRODUCT_AVAILABILITY
-from gateway.api.lane.variables import Kind, VariableSpec, lane_variables
+from gateway.api.lane.variables import VariableSpec
 from gateway.api.lane.writer import Writer, compile_writer
 
 ROOT_FIELD = "availability"
 #: The arguments of ``availability``, in the order the service takes them.
 ARGUMENTS = ("channel", "skus", "customerGroup")
-#: Distinct Boolean variables in ``@skip``/``@include``: up to 2**4 variants per plan.
-MAX_SWITCHES = 4
-SWITCHES = frozenset({"skip", "include"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,75 +213,3 @@ def _values(node: ValueNode) -> Iterator[ValueNode]:
     elif isinstance(node, ObjectValueNode):
         for entry in node.fields:
             yield from _values(entry.value)
-
-
-def compile_operation(schema: GraphQLSchema, document: DocumentNode,
-                      operation_name: str | None) -> OperationPlan | None:
-    """The plan of the operation a request selects with ``operation_name``, or None when the
-    lane does not cover it. ``document`` must have passed validation."""
-    operation = _operation(document, operation_name)
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    variables = lane_variables(schema, operation.variable_definitions or ())
-    if variables is None:
-        return None
-    booleans = {spec.name for spec in variables if spec.kind is Kind.BOOLEAN}
-    switches: dict[str, None] = {}
-    for definition in document.definitions:
-        if isinstance(definition, FragmentDefinitionNode):
-            if definition.variable_definitions or definition.directives or \
-                    not _is_object(schema, definition.type_condition.name.value):
-                return None
-            selections = definition.selection_set
-        elif isinstance(definition, OperationDefinitionNode):
-            if definition is not operation:
-                continue
-            if definition.directives:
-                return None
-            selections = definition.selection_set
-        else:
-            return None
-        if not _covered_selections(schema, selections, booleans, switches):
-            return None
-    if len(switches) > MAX_SWITCHES:
-        return None
-    return OperationPlan(schema, document, operation_name, variables, tuple(switches))
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    """The operation graphql-core executes for ``name`` (Executor.build's rule)."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name is not None and o.name.value == name), None)
-
-
-def _is_object(schema: GraphQLSchema, type_name: str) -> bool:
-    return isinstance(schema.get_type(type_name), GraphQLObjectType)
-
-
-def _covered_selections(schema: GraphQLSchema, selection_set: SelectionSetNode,
-                        booleans: set[str], switches: dict[str, None]) -> bool:
-    """Every fragment is on an object type and every directive a ``@skip``/``@include`` whose
-    condition is a literal or a declared Boolean variable (collected in ``switches``)."""
-    for selection in selection_set.selections:
-        for directive in selection.directives or ():
-            arguments = directive.arguments or ()
-            if directive.name.value not in SWITCHES or len(arguments) != 1:
-                return False
-            condition = arguments[0].value
-            if isinstance(condition, VariableNode) and condition.name.value in booleans:
-                switches[condition.name.value] = None
-            elif not isinstance(condition, BooleanValueNode):
-                return False
-        if isinstance(selection, InlineFragmentNode):
-            condition_type = selection.type_condition
-            if condition_type is not None and not _is_object(schema, condition_type.name.value):
-                return False
-        elif isinstance(selection, FragmentSpreadNode) and selection.arguments:
-            return False  # fragment arguments (experimental): not followed
-        if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set \
-                and not _covered_selections(schema, selection.selection_set, booleans,
-                                            switches):
-            return False
-    return True

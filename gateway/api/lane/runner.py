@@ -41,8 +41,9 @@ from strawberry.types.graphql import OperationType
 from gateway.api.context import presents_token
 from gateway.api.guards import check_operation
 from gateway.api.lane.cache import Lru
+from gateway.api.lane.documents import compile_operation
 from gateway.api.lane.persisted import PersistedQueries, query_hash, requested_hash
-from gateway.api.lane.plan import OperationPlan, compile_operation
+from gateway.api.lane.plan import OperationPlan
 from gateway.api.lane.variables import coerce
 from gateway.api.limits import MAX_SKU_LENGTH
 from gateway.api.refusals import RequestRefused
