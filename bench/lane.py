@@ -10,8 +10,9 @@ once), so what remains is the API layer's own cost.
 
 ``http``: ``gateway serve``'s stack (guarded protocol, 1 worker, access log off) for each
 variant — lane on/off, httptools/h11, asyncio/uvloop (``.venv/bin/pip install uvloop``) —
-driven by ``wrk -t1 -c32`` with random SKUs per request, interleaved rounds; req/s, p50 and
-p99 of each round and their medians.
+driven by ``wrk -t1 -c32`` with random SKUs per request, interleaved rounds; req/s, p50, p99
+and the server's CPU time per request (its processes' user + system time over the round:
+the figure least disturbed by other load on a shared machine) of each round, and medians.
 
     .venv/bin/python bench/lane.py inproc --db DB [--stub]
     .venv/bin/python bench/lane.py http --db DB --variants lane:httptools:asyncio \\
@@ -56,10 +57,10 @@ request = function()
   return wrk.format(nil, nil, nil, head .. table.concat(parts, ",") .. ']}}')
 end
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%%.1f p50_ms=%%.3f p99_ms=%%.3f errors=%%d\\n",
+  io.write(string.format("RESULT rps=%%.1f p50_ms=%%.3f p99_ms=%%.3f errors=%%d reqs=%%d\\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(99) / 1000, summary.errors.status + summary.errors.read
-    + summary.errors.write + summary.errors.timeout + summary.errors.connect))
+    + summary.errors.write + summary.errors.timeout + summary.errors.connect, summary.requests))
 end
 """
 
@@ -178,7 +179,8 @@ def http(args: argparse.Namespace, db: Path, workdir: Path) -> None:
     script = workdir / "random.lua"
     script.write_text(LUA % {"skus": skus, "head": json.dumps(head),
                              "count": SKUS_PER_REQUEST})
-    results: dict[str, list[tuple[float, float, float]]] = {v: [] for v in args.variants}
+    results: dict[str, list[tuple[float, float, float, float]]] = {
+        v: [] for v in args.variants}
     servers = {}
     for variant in args.variants:
         lane, parser, loop = variant.split(":")
@@ -193,26 +195,31 @@ def http(args: argparse.Namespace, db: Path, workdir: Path) -> None:
             _wrk(server.port, script, 2)  # warm-up: the lane learns the document
         for round_ in range(1, args.rounds + 1):
             for variant, server in servers.items():
-                rps, p50, p99, errors = _wrk(server.port, script, args.duration)
-                results[variant].append((rps, p50, p99))
+                cpu = server.cpu_seconds()
+                rps, p50, p99, errors, requests = _wrk(server.port, script, args.duration)
+                cost = (server.cpu_seconds() - cpu) / max(requests, 1) * 1e6
+                results[variant].append((rps, p50, p99, cost))
                 print(f"round {round_} {variant:28} {rps:8.1f} req/s  p50 {p50:6.2f} ms  "
-                      f"p99 {p99:6.2f} ms  errors {errors}  load {os.getloadavg()[0]:.2f}")
+                      f"p99 {p99:6.2f} ms  {cost:5.0f} µs CPU/request  errors {errors}  "
+                      f"load {os.getloadavg()[0]:.2f}")
     finally:
         for server in servers.values():
             server.stop()
     for variant, rows in results.items():
-        rps, p50, p99 = (statistics.median(column) for column in zip(*rows, strict=True))
-        print(f"median {variant:27} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+        rps, p50, p99, cost = (statistics.median(column) for column in zip(*rows, strict=True))
+        print(f"median {variant:27} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+              f"{cost:5.0f} µs CPU/request")
 
 
-def _wrk(port: int, script: Path, seconds: float) -> tuple[float, float, float, int]:
+def _wrk(port: int, script: Path, seconds: float) -> tuple[float, float, float, int, int]:
     out = subprocess.run(["wrk", "-t1", "-c32", f"-d{round(seconds)}s", "-s", str(script),
                           f"http://{benchlib.HOST}:{port}/graphql"],
                          capture_output=True, text=True, check=True).stdout
-    found = re.search(r"rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+)", out)
+    found = re.search(r"rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+) "
+                      r"reqs=(\d+)", out)
     if found is None:
         raise RuntimeError(f"wrk said: {out}")
-    return (float(found[1]), float(found[2]), float(found[3]), int(found[4]))
+    return (float(found[1]), float(found[2]), float(found[3]), int(found[4]), int(found[5]))
 
 
 def main() -> None:
