@@ -26,7 +26,7 @@ from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.edge import EdgeGuard
 from gateway.api.errors import ApiErrorCode
-from gateway.api.lane import Lane, PersistedQueries
+from gateway.api.lane import Lane, PersistedQueries, read_body
 from gateway.api.middleware import RequestContext
 from gateway.api.refusals import RequestRefused
 from gateway.api.schema import build_schema
@@ -64,13 +64,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 or self._stream_transport_map):
             await super().__call__(scope, receive, send)
             return
-        # The body is read here rather than in run(): the lane answers from it, or leaves it
-        # (cached on the request) to the normal path, which Strawberry's __call__ runs so.
-        request = Request(scope, receive)
-        if await self.lane.answer(scope, await request.body(), send):
+        # The body is read here rather than in run(): the lane answers from it, or hands it
+        # to the normal path, run as Strawberry's __call__ runs it.
+        body, receive = await read_body(receive)
+        if await self.lane.answer(scope, body, send):
             return
         try:
-            response = await self.run(request)
+            response = await self.run(Request(scope, receive))
         except HTTPException as exc:
             response = PlainTextResponse(exc.reason, status_code=exc.status_code)
         await response(scope, receive, send)

@@ -9,6 +9,6 @@ JSON — and hands anything it does not follow, errors included, to the normal p
 """
 
 from gateway.api.lane.persisted import PersistedQueries
-from gateway.api.lane.runner import Lane, Miss
+from gateway.api.lane.runner import Lane, Miss, read_body
 
-__all__ = ["Lane", "Miss", "PersistedQueries"]
+__all__ = ["Lane", "Miss", "PersistedQueries", "read_body"]

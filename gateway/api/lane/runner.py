@@ -33,7 +33,8 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLSchema, Undefined
-from starlette.types import Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -217,6 +218,30 @@ class Lane:
                     "headers": [(b"content-length", b"%d" % len(encoded)), *HEADERS]})
         await send({"type": "http.response.body", "body": encoded})
         return True
+
+
+async def read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body (as Starlette's ``Request.body`` reads it, without its stream
+    machinery), and a ``receive`` that hands the same body to the next reader."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 def _resolver_accepts(skus: Any, max_skus: int) -> bool:
