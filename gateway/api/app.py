@@ -60,12 +60,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.lane = Lane(schema._schema, settings, self.persisted) if lane else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (self.lane is None or scope["type"] != "http" or scope["method"] != "POST"
-                or self._stream_transport_map):
+        if (self.lane is None or scope["type"] != "http" or self._stream_transport_map
+                or not self.lane.reads(scope)):
             await super().__call__(scope, receive, send)
             return
-        # The body is read here rather than in run(): the lane answers from it, or hands it
-        # to the normal path, run as Strawberry's __call__ runs it.
+        # A JSON POST's body is read here rather than in run(): the lane answers from it, or
+        # hands it to the normal path, run as Strawberry's __call__ runs it.
         body, receive = await read_body(receive)
         if await self.lane.answer(scope, body, send):
             return

@@ -122,18 +122,27 @@ class Lane:
         self.missed[why] += 1
         return False
 
-    async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
-        """Answer the request (True) or leave it untouched to the normal path (False)."""
-        content_type = authorization = None
-        authorizations = 0
+    def reads(self, scope: Scope) -> bool:
+        """The request is a JSON POST the lane may answer: only then is its body read before
+        the normal path would read it (which it does for JSON, and only for JSON)."""
+        if scope["method"] != "POST":
+            return False
         for name, value in scope["headers"]:
             if name == b"content-type":
-                content_type = content_type or value
-            elif name == b"authorization":
+                if value.lower() in JSON_TYPES:
+                    return True
+                break
+        return self._miss(Miss.BODY)
+
+    async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
+        """Answer a request :meth:`reads` accepted (True), or leave it untouched to the normal
+        path (False)."""
+        authorization = None
+        authorizations = 0
+        for name, value in scope["headers"]:
+            if name == b"authorization":
                 authorizations += 1
                 authorization = value
-        if content_type is None or content_type.lower() not in JSON_TYPES:
-            return self._miss(Miss.BODY)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
