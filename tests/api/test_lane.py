@@ -159,3 +159,16 @@ async def test_a_body_the_lane_does_not_read_goes_to_the_normal_path(pair: Pair)
                     {"raw": b'{"query": "\\ud800"}'}, {"raw": b"\xff"}):
         await same(pair, page(), **options)
     assert pair.lane.answered == 0 and pair.lane.missed[Miss.BODY] == 6
+
+
+async def test_production_mode_answers_the_same_through_the_lane(tmp_path: Path) -> None:
+    async with open_pair(tmp_path / "gateway.sqlite3", env="production") as pair:
+        typed = {"query": "{ __typename " + QUERY.split("{", 1)[1].replace("$c", '"eu_website"')
+                 .replace("$s", '["SHIRT"]').replace("$g", "null"), "variables": {}}
+        for body in (page(), page(), typed, typed):
+            answer = await same(pair, body)
+            assert "errors" not in answer
+        introspection = {"query": "{ __schema { queryType { name } } }"}
+        for _ in range(2):  # refused in production, by the normal path both times
+            assert (await same(pair, introspection))["errors"]
+        assert pair.lane.answered == 2
