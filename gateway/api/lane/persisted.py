@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -39,19 +40,23 @@ MAX_QUERIES = 1000
 MAX_CHARACTERS = 4_000_000
 
 
-#: ``extensions.code`` of an unknown hash (Apollo's code, which APQ clients look for).
-NOT_FOUND_CODE = "PERSISTED_QUERY_NOT_FOUND"
+class PersistedQueryCode(StrEnum):
+    """``extensions.code`` of the protocol's own answer (Apollo's, which APQ clients read)."""
+
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 
 
 class PersistedQueryNotFound(RequestRefused):
     """Apollo's answer to an unknown hash: 200, one error, not to be cached."""
 
     def __init__(self) -> None:
+        # (the code given here is not sent: response() writes the protocol's own)
         super().__init__(200, "PersistedQueryNotFound", ApiErrorCode.BAD_USER_INPUT)
 
     def response(self) -> Response:
+        code = PersistedQueryCode.PERSISTED_QUERY_NOT_FOUND.value
         body = orjson.dumps({"errors": [{"message": self.reason,
-                                         "extensions": {"code": NOT_FOUND_CODE}}]})
+                                         "extensions": {"code": code}}]})
         return Response(body, status_code=200, media_type="application/json",
                         headers={"cache-control": "private, no-cache, must-revalidate"})
 
