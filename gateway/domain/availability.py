@@ -71,9 +71,11 @@ class StockStatus(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Availability:
-    """What a storefront may be told about one SKU in one stock.
+    """What a storefront may be told about one SKU in one stock (never changed once built:
+    not frozen only because it is built for every SKU of every read, and a frozen class's
+    constructor costs several times more).
 
     ``salable_qty`` is ``None`` when stock is not managed and 0 when the SKU is not salable;
     ``left_to_sell`` is the unclamped physical + reserved − adapted min_qty used by the checks.
@@ -110,6 +112,10 @@ class Availability:
 
 def is_salable(snapshot: StockQuantities, settings: AvailabilityRules) -> bool:
     """docs/rules.md §5 stock status, rules 1-5 in order."""
+    return _is_salable(snapshot, settings, left_to_sell(snapshot, settings))
+
+
+def _is_salable(snapshot: StockQuantities, settings: AvailabilityRules, left: Decimal) -> bool:
     if not snapshot.is_assigned:
         return False
     if not settings.manage_stock:
@@ -118,7 +124,7 @@ def is_salable(snapshot: StockQuantities, settings: AvailabilityRules) -> bool:
         return False  # backorders never rescue a SKU whose items are all out of stock
     if settings.unlimited_backorders:
         return True
-    return compare(left_to_sell(snapshot, settings), ZERO) > 0
+    return compare(left, ZERO) > 0
 
 
 def left_to_sell(snapshot: StockQuantities, settings: AvailabilityRules) -> Decimal:
@@ -128,8 +134,8 @@ def left_to_sell(snapshot: StockQuantities, settings: AvailabilityRules) -> Deci
 
 def evaluate(snapshot: StockQuantities, settings: AvailabilityRules) -> Availability:
     """Availability of the snapshot's SKU under ``settings``."""
-    salable = is_salable(snapshot, settings)
     left = left_to_sell(snapshot, settings)
+    salable = _is_salable(snapshot, settings, left)
     managed = settings.manage_stock
     salable_qty: Decimal | None = None
     if managed:

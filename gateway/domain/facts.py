@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -28,7 +28,7 @@ from gateway.domain.options import Backorders
 from gateway.domain.quantity import format_qty
 
 #: Bump when what :func:`facts_of` computes changes: stores rebuild every row on open.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +48,14 @@ class Rules:
     stock_threshold_qty: Decimal
     show_out_of_stock: bool
     min_sale_qty_by_group: Mapping[str, Decimal]
+    # Derived once here (rules are shared by many SKUs): the reads use them for every SKU.
+    adapted_min_qty: Decimal = field(init=False)
+    unlimited_backorders: bool = field(init=False)
 
-    @property
-    def adapted_min_qty(self) -> Decimal:
-        return adapt_min_qty(self.min_qty, self.backorders)
-
-    @property
-    def unlimited_backorders(self) -> bool:
-        return unlimited_backorders(self.min_qty, self.backorders)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "adapted_min_qty", adapt_min_qty(self.min_qty, self.backorders))
+        object.__setattr__(self, "unlimited_backorders",
+                           unlimited_backorders(self.min_qty, self.backorders))
 
     def for_group(self, customer_group: str | None) -> Rules:
         """The rules a customer group sees (only its minimum can differ)."""
@@ -87,9 +87,10 @@ def rules_of(settings: EffectiveSettings, chain: ConfigChain) -> Rules:
         min_sale_qty_by_group=MappingProxyType(by_group))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StockFacts:
-    """The facts of one (sku, stock): its quantities and its rules."""
+    """The facts of one (sku, stock): its quantities and its rules (never changed once built;
+    not frozen only because one is built for every SKU of every read)."""
 
     sku: str
     stock_id: int

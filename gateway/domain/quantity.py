@@ -66,8 +66,17 @@ def round4(value: Decimal) -> Decimal:
     return value.quantize(STEP, rounding=ROUND_HALF_UP)
 
 
+#: Truncating moves a value by less than one step, so values two steps apart keep their order.
+_APART = 2 * STEP
+
+
 def compare(left: Decimal, right: Decimal) -> int:
     """-1, 0 or 1 as ``left`` is below, equal to or above ``right`` at 4-place precision."""
+    difference = left - right
+    if difference >= _APART:  # decided without truncating (the common case)
+        return 1
+    if difference <= -_APART:
+        return -1
     a, b = truncate4(left), truncate4(right)
     return (a > b) - (a < b)
 

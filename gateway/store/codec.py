@@ -264,13 +264,7 @@ def stock_facts(stock_id: int, row: Sequence[Any]) -> StockFacts:
                       Decimal(reserved), load_rules(rules))
 
 
-def facts_from_rows(stock_id: int, rows: Sequence[Sequence[Any]]) -> FactsData:
-    """FactsData from the rows of FACTS_FOR_SKUS (the version row has no SKU)."""
-    version = 0
-    found: dict[str, StockFacts] = {}
-    for row in rows:
-        if row[0] is None:
-            version = int(row[1])
-            continue
-        found[row[0]] = stock_facts(stock_id, row)
-    return FactsData(version, found)
+def facts_from_rows(stock_id: int, version: int, rows: Sequence[Sequence[Any]]) -> FactsData:
+    """FactsData from rows whose first six columns are (sku, assigned, in_stock, physical,
+    reserved, rules text)."""
+    return FactsData(version, {row[0]: stock_facts(stock_id, row[:6]) for row in rows})

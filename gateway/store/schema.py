@@ -177,8 +177,39 @@ STOCK_EVENTS: tuple[str, ...] = (
     )""",
 )
 
+# Narrow facts rows: the rules of most pairs are one of a few texts, kept once in
+# ``facts_rules`` (ids never reused: AUTOINCREMENT, rows never deleted) and joined back on read.
+# A row is then ~60 bytes instead of ~450, and a storefront read touches a few pages. Id 0 is
+# the placeholder of pairs whose facts are not computed yet. Every row is rebuilt on open.
+NARROW_FACTS: tuple[str, ...] = (
+    """CREATE TABLE facts_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        text TEXT NOT NULL UNIQUE CHECK (json_valid(text))
+    )""",
+    "INSERT INTO facts_rules (id, text) VALUES (0, '{}')",
+    """CREATE TABLE narrow_facts (
+        stock_id INTEGER NOT NULL,
+        sku TEXT NOT NULL,
+        known INTEGER NOT NULL CHECK (known IN (0, 1)),
+        assigned INTEGER NOT NULL CHECK (assigned IN (0, 1)),
+        in_stock INTEGER NOT NULL CHECK (in_stock IN (0, 1)),
+        physical TEXT NOT NULL CHECK (typeof(physical) = 'text'),
+        reserved TEXT NOT NULL CHECK (typeof(reserved) = 'text'),
+        floor TEXT CHECK (floor IS NULL OR typeof(floor) = 'text'),
+        sellable INTEGER NOT NULL CHECK (sellable IN (0, 1)),
+        rules_id INTEGER NOT NULL REFERENCES facts_rules (id),
+        PRIMARY KEY (stock_id, sku)
+    ) WITHOUT ROWID""",
+    """INSERT INTO narrow_facts SELECT stock_id, sku, 0, 0, 0, '0', reserved, NULL, 0, 0
+        FROM stock_facts""",
+    "DROP TABLE stock_facts",
+    "ALTER TABLE narrow_facts RENAME TO stock_facts",
+    "CREATE INDEX stock_facts_sku ON stock_facts (sku)",
+    "UPDATE meta SET facts_version = 0",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING, CHANGE_LOG,
-                                           FACTS, STOCK_EVENTS)
+                                           FACTS, STOCK_EVENTS, NARROW_FACTS)
 
 #: The schema version this code writes and expects.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -324,16 +355,18 @@ TOTALS_FOR_KEYS = """SELECT t.sku, t.stock_id, t.reserved
 # A pair first met through a reservation gets a placeholder row (known = 0) until its facts
 # are computed (at the same commit when its product is written in the transaction).
 UPSERT_TOTAL = """INSERT INTO stock_facts
-        (sku, stock_id, known, assigned, in_stock, physical, reserved, floor, sellable, rules)
-    VALUES (?, ?, 0, 0, 0, '0', ?, NULL, 0, '{}')
+        (sku, stock_id, known, assigned, in_stock, physical, reserved, floor, sellable, rules_id)
+    VALUES (?, ?, 0, 0, 0, '0', ?, NULL, 0, 0)
     ON CONFLICT (stock_id, sku) DO UPDATE SET reserved = excluded.reserved"""
 # Facts recomputed through the domain: everything but ``reserved``.
 UPSERT_FACTS = """INSERT INTO stock_facts
-        (sku, stock_id, known, assigned, in_stock, physical, reserved, floor, sellable, rules)
+        (sku, stock_id, known, assigned, in_stock, physical, reserved, floor, sellable, rules_id)
     VALUES (?, ?, 1, ?, ?, ?, '0', ?, ?, ?)
     ON CONFLICT (stock_id, sku) DO UPDATE SET known = 1, assigned = excluded.assigned,
         in_stock = excluded.in_stock, physical = excluded.physical, floor = excluded.floor,
-        sellable = excluded.sellable, rules = excluded.rules"""
+        sellable = excluded.sellable, rules_id = excluded.rules_id"""
+INSERT_RULES = "INSERT INTO facts_rules (text) VALUES (?) ON CONFLICT (text) DO NOTHING"
+RULES_ID = "SELECT id FROM facts_rules WHERE text = ?"
 # Rows of products that are gone (deleted, or a stock that no longer exists) stop answering but
 # keep their reservation total: reservations are history.
 FORGET_FACTS = """UPDATE stock_facts SET known = 0
@@ -342,10 +375,12 @@ FORGET_FACTS = """UPDATE stock_facts SET known = 0
 FORGET_STOCKS = """UPDATE stock_facts SET known = 0
     WHERE known = 1 AND stock_id NOT IN (SELECT id FROM stocks)"""
 # The facts of known pairs, of some SKUs (?1: JSON array) or all: what stock events compare.
-FACTS_OF_SKUS = """SELECT sku, stock_id, assigned, in_stock, physical, reserved, rules
-    FROM stock_facts WHERE known = 1 AND sku IN (SELECT value FROM json_each(?))"""
-ALL_FACTS = """SELECT sku, stock_id, assigned, in_stock, physical, reserved, rules
-    FROM stock_facts WHERE known = 1"""
+FACTS_OF_SKUS = """SELECT f.sku, f.stock_id, f.assigned, f.in_stock, f.physical, f.reserved,
+        r.text FROM stock_facts AS f JOIN facts_rules AS r ON r.id = f.rules_id
+    WHERE f.known = 1 AND f.sku IN (SELECT value FROM json_each(?))"""
+ALL_FACTS = """SELECT f.sku, f.stock_id, f.assigned, f.in_stock, f.physical, f.reserved,
+        r.text FROM stock_facts AS f JOIN facts_rules AS r ON r.id = f.rules_id
+    WHERE f.known = 1"""
 INSERT_STOCK_EVENT = """INSERT INTO stock_events (sku, stock_id, kind, salable_qty)
     VALUES (?, ?, ?, ?)"""
 STOCK_EVENT_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM stock_events"
@@ -355,13 +390,14 @@ PRUNE_STOCK_EVENTS = "DELETE FROM stock_events WHERE seq <= ?"
 FACTS_VERSION = "SELECT facts_version FROM meta WHERE id = 1"
 SET_FACTS_VERSION = "UPDATE meta SET facts_version = ? WHERE id = 1"
 LIST_ALL_SKUS = "SELECT sku FROM products ORDER BY sku"
-# A storefront read from facts: the data version (the row whose sku is NULL), then the facts
-# of the requested, known SKUs in the stock. ?1: JSON array of SKUs, ?2: stock id.
-FACTS_FOR_SKUS = """
-    SELECT NULL, data_version, NULL, NULL, NULL, NULL FROM meta WHERE id = 1
-    UNION ALL
-    SELECT sku, assigned, in_stock, physical, reserved, rules FROM stock_facts
-        WHERE stock_id = ?2 AND known = 1 AND sku IN (SELECT value FROM json_each(?1))"""
+# A storefront read from facts: the facts of the requested, known SKUs in a stock, each row
+# with the data version (a constant subquery, computed once). The SKUs are bound one per
+# parameter: the query planner probes the primary key per value, faster than json_each for
+# the few dozen SKUs of a page. ?1 is the stock id, then the SKUs.
+FACTS_FOR_SKUS = """SELECT f.sku, f.assigned, f.in_stock, f.physical, f.reserved, r.text,
+        (SELECT data_version FROM meta WHERE id = 1)
+    FROM stock_facts AS f JOIN facts_rules AS r ON r.id = f.rules_id
+    WHERE f.stock_id = ?1 AND f.known = 1 AND f.sku IN ({})"""
 
 SELECT_ORDER = """SELECT order_id, channel, stock_id, customer_group, status, request_key,
     document FROM orders WHERE order_id = ?"""

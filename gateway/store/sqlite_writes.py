@@ -117,6 +117,7 @@ def refresh_facts(s: Session, keys: Sequence[ChangedKey]) -> None:
         s.run(sql.FORGET_STOCKS)
     topology = reads.topology(s)
     memo = SettingsCache()
+    rules_ids: dict[str, int] = {}
     for start in range(0, len(skus), FACTS_CHUNK):
         chunk = skus[start:start + FACTS_CHUNK]
         views = reads.products(s, chunk)
@@ -127,9 +128,17 @@ def refresh_facts(s: Session, keys: Sequence[ChangedKey]) -> None:
                                        Decimal(0))
                 settings = memo.settings(snapshot, topology.version, None)
                 rows.append(codec.facts_row(facts_of(snapshot, settings)))
-        s.many(sql.UPSERT_FACTS, rows)
+        _rules_ids(s, {row[-1] for row in rows} - rules_ids.keys(), rules_ids)
+        s.many(sql.UPSERT_FACTS, [(*row[:-1], rules_ids[str(row[-1])]) for row in rows])
         if len(views) < len(chunk):
             s.run(sql.FORGET_FACTS, (codec.json_list(chunk),))
+
+
+def _rules_ids(s: Session, texts: set[object], ids: dict[str, int]) -> None:
+    """Add to ``ids`` the id of every rules text of ``texts`` (stored when new)."""
+    for text in texts:
+        s.run(sql.INSERT_RULES, (text,))
+        ids[str(text)] = int(s.run(sql.RULES_ID, (text,))[0][0])
 
 
 def rebuild_facts_if_stale(s: Session) -> bool:

@@ -168,7 +168,7 @@ async def test_facts_survive_a_restart_and_a_stale_facts_version(tmp_path: Path)
     before = [answer(a) for a in await services.storefront.availability("eu_website", SKUS)]
     await store.close()
     with sqlite3.connect(path) as conn:  # as an older version would have left them
-        conn.execute("UPDATE stock_facts SET rules = '{}', physical = '0', known = 0")
+        conn.execute("UPDATE stock_facts SET rules_id = 0, physical = '0', known = 0")
         conn.execute("UPDATE meta SET facts_version = 0")
     conn.close()
     store = SqliteStore(path)
