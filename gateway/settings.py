@@ -50,6 +50,8 @@ _EXPECTED = {
     "body_timeout": "a positive number of seconds",
     "keepalive_timeout": "a positive number of seconds",
     "refusal_log_interval": "a positive number of seconds",
+    "postgres_pool_size": "a positive integer",
+    "postgres_poll_interval": "a positive number of seconds",
 }
 
 
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     body_timeout: PositiveSeconds = 30.0  # to send the body, once the head is in
     keepalive_timeout: PositiveSeconds = 5.0  # idle keep-alive connection
     refusal_log_interval: PositiveSeconds = 10.0  # at most one log line per interval
+
+    # PostgreSQL (README "PostgreSQL").
+    postgres_pool_size: PositiveInt = 10  # connections per process
+    postgres_poll_interval: PositiveSeconds = 1.0  # data-version poll, behind the NOTIFY hint
 
     @property
     def database_url(self) -> DatabaseUrl:

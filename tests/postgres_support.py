@@ -10,10 +10,12 @@ says so. Databases are created from a template that already holds the migrated s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -21,6 +23,7 @@ import pytest
 
 from tests.pgcluster import Cluster, ClusterUnavailable, create_cluster
 
+T = TypeVar("T")
 URL_VARIABLE = "GATEWAY_TEST_POSTGRES_URL"
 TEMPLATE = "gateway_test_template"
 
@@ -51,8 +54,8 @@ class PostgresServer:
     _template: bool = field(default=False, repr=False)
 
     def admin(self, *statements: str) -> None:
-        """Run statements on the maintenance database (from synchronous code)."""
-        asyncio.run(_admin(self.url, *statements))
+        """Run statements on the maintenance database."""
+        run_sync(lambda: _admin(self.url, *statements))
 
     def _ensure_template(self) -> None:
         if self._template:
@@ -67,7 +70,7 @@ class PostgresServer:
             await store.open()
             await store.close()
 
-        asyncio.run(migrate())
+        run_sync(migrate)
         self._template = True
 
     def create_database(self, *, serializable: bool = False, empty: bool = False) -> str:
@@ -146,3 +149,22 @@ def private_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+def run_sync(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``await work()`` to completion from synchronous code, on a thread and event loop of
+    its own (so that async tests may call it too)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result(timeout=120)
+
+
+def query(url: str, statement: str, *args: object) -> list[tuple[object, ...]]:
+    """Rows of one statement, read straight from PostgreSQL with a connection of its own."""
+    async def run() -> list[tuple[object, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await conn.fetch(statement, *args)]
+        finally:
+            await conn.close()
+
+    return run_sync(run)

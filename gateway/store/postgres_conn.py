@@ -81,12 +81,13 @@ def is_conflict(exc: BaseException) -> bool:
 def is_connection_loss(exc: BaseException) -> bool:
     """The connection is gone (or could not be made): the server restarted, shut down, is
     starting up, or the network failed."""
-    if isinstance(exc, asyncpg.PostgresConnectionError | OSError | ConnectionError):
+    if isinstance(exc, asyncpg.PostgresConnectionError | OSError | ConnectionError
+                  | asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+        # InterfaceError: the connection object cannot be used any more (closed, released by
+        # the pool after the server went away, or left mid-operation by an interruption).
         return True
     state = sqlstate(exc) or ""
-    if state.startswith("08") or state in ("57P01", "57P02", "57P03"):
-        return True
-    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+    return state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
 def translate(exc: BaseException, where: str) -> StoreError | ConstraintViolation:
@@ -114,15 +115,16 @@ def translate(exc: BaseException, where: str) -> StoreError | ConstraintViolatio
         return StoreUnavailable(f"PostgreSQL at {where} refused the credentials: {text}",
                                 retry_after=30.0)
     if is_connection_loss(exc):
-        return StoreUnavailable(f"the connection to PostgreSQL at {where} was lost or refused "
-                                f"({text}): retry in a moment (an order may be retried with "
-                                "the same orderId: it is never placed twice)", retry_after=2.0)
+        return StoreUnavailable(f"PostgreSQL at {where} cannot be reached or the connection "
+                                f"was lost ({text}): retry in a moment; a write happened "
+                                "whole or not at all (an order retried with the same orderId "
+                                "is never placed twice)", retry_after=2.0)
     return StoreUnavailable(f"PostgreSQL at {where} failed: {text}", retry_after=5.0)
 
 
 def _is_driver_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError
-                      | ConnectionError)
+                      | ConnectionError | asyncpg.exceptions.InternalClientError)
 
 
 @contextmanager

@@ -29,6 +29,7 @@ when one differs, or after :data:`MAX_ATTEMPTS`, the write is refused with ``STO
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -120,27 +121,30 @@ class PostgresTransaction:
             self._begun = True
         return s
 
-    async def _abort(self) -> None:
-        """Roll back (or drop a broken connection); the transaction may begin again."""
+    async def _abort(self, *, lost: bool = False) -> None:
+        """Roll back, or drop a connection that is gone or unusable (``lost``); the
+        transaction may begin again on a fresh one."""
         self._begun = False
         conn = self._conn
         if conn is None:
             return
-        if conn.is_closed():
-            await self.release()
-            return
-        try:
-            await self._link.session(conn).execute("ROLLBACK")
-        except Exception:  # a connection that cannot even roll back is dropped
+        if not lost:
+            try:
+                await self._link.session(conn).execute("ROLLBACK")
+                return
+            except Exception:  # a connection that cannot even roll back is dropped
+                pass
+        self._conn = None
+        with contextlib.suppress(Exception):  # already released by the pool when it died
             conn.terminate()
-            await self.release()
+        await self._link.release(conn)
 
     async def _recover(self, exc: BaseException) -> None:
         """After a retryable failure: roll back, wait, begin again and replay every read;
         raises StoreBusy/StoreUnavailable when that is not possible."""
         self._attempt += 1
         lost = is_connection_loss(exc)
-        await self._abort()
+        await self._abort(lost=lost)
         if self._attempt >= MAX_ATTEMPTS or (lost and self._attempt > 1):
             with translated(self._link.where):
                 raise exc
