@@ -45,6 +45,7 @@ lint: $(TEST_STAMP)
 
 schema: $(RUN_STAMP)
 	$(BIN)/gateway schema > schema.graphql
+	$(BIN)/python -m gateway.api.federation.sdl > subgraph.graphql
 
 # Re-resolve the pins from pyproject.toml (needs the registry). The runtime lock is constrained
 # by the test lock, so both install the same version of every shared package.

@@ -3,7 +3,8 @@
 It answers the same storefront question as the gateway's ``availability`` query, as cheaply as
 a hand-written endpoint would: it accepts the very same POST body on ``/graphql`` (ignores the
 query text, reads ``variables.skus`` and ``variables.channel``), reads the gateway database's
-``source_items`` and ``reservation_totals`` for those SKUs with one blocking sqlite3 statement
+``source_items`` and the reservation totals (``stock_facts.reserved``) for those SKUs with one
+blocking sqlite3 statement
 each on the event loop, computes ``salable = Σ in-stock qty (enabled, linked sources) +
 reserved``, and returns JSON in the same shape (``isSalable``, ``salableQty``; no settings
 inheritance, no quantity rule, no GraphQL). Served by uvicorn like ``gateway serve``: access
@@ -31,7 +32,7 @@ ITEMS = """SELECT i.sku, i.quantity FROM source_items AS i
     JOIN stock_source_links AS l ON l.source_code = i.source_code AND l.stock_id = ?
     JOIN sources AS s ON s.code = i.source_code AND s.enabled = 1
     WHERE i.status = 'in_stock' AND i.sku IN (SELECT value FROM json_each(?))"""
-TOTALS = """SELECT sku, total FROM reservation_totals
+TOTALS = """SELECT sku, reserved FROM stock_facts
     WHERE stock_id = ? AND sku IN (SELECT value FROM json_each(?))"""
 CHANNELS = "SELECT channel, stock_id FROM stock_channels"
 

@@ -19,13 +19,17 @@ that SKU).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import random
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,7 +52,7 @@ def verify(db: Path, accepted: Counter[str], unknown: int) -> bool:
         rows = conn.execute("SELECT count(*) FROM reservations WHERE order_id IS NOT NULL"
                             " AND order_id LIKE 'bench-%'").fetchone()[0]
         totals = {sku: Decimal(total) for sku, total in
-                  conn.execute("SELECT sku, total FROM reservation_totals")}
+                  conn.execute("SELECT sku, reserved FROM stock_facts")}
     finally:
         conn.close()
     expected = sum(accepted.values())
@@ -106,7 +110,7 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> bool:
             rejected[json.dumps(result["error"] or result["lines"])[:120]] += 1
 
     server = benchlib.gateway_server(db, port, args.workers, {"GATEWAY_ADMIN_TOKEN": TOKEN})
-    with server:
+    with server, subscribers(port, args.subscribers, hot):
         result = benchlib.run_load(port, make_request, concurrency=args.concurrency,
                                    warmup=args.warmup, duration=args.duration, check=check,
                                    server=server)
@@ -123,6 +127,27 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> bool:
     return verify(db, accepted, sent - answered)
 
 
+@contextlib.contextmanager
+def subscribers(port: int, count: int, hot: str) -> Iterator[None]:
+    """``count`` availabilityChanged subscriptions (bench/live.py subscribe) watching the hot
+    SKU and the first SKUs of the catalog while the load runs; none when ``count`` is 0."""
+    if not count:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, str(benchlib.BENCH / "live.py"), "subscribe",
+                             "--port", str(port), "--count", str(count),
+                             "--connections", str(max(1, count // 10))],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    print(f"  {proc.stdout.readline().strip()} (watching {hot} and 19 others)", flush=True)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        print(f"  {proc.stdout.read().strip()}", flush=True)
+        proc.wait(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -135,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skus", type=int, default=1000,
                         help="catalog size, SKUs of the spread scenario (default 1000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--subscribers", type=int, default=0,
+                        help="availabilityChanged subscriptions held during the load (default 0)")
     parser.add_argument("--tmpdir", default=None,
                         help="where the temporary database goes (default: the system temp "
                              "dir; /dev/shm takes fsync out of the picture)")

@@ -173,8 +173,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     async def work(services: Services) -> int:
         try:
-            (found,) = await services.storefront.availability(args.channel, [args.sku],
-                                                              args.group)
+            (found,) = await services.storefront.availability(
+                args.channel, [args.sku], args.group, provenance=True)
         except DomainError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return 2

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.store.url import DatabaseUrl, parse_database_url
 
@@ -50,6 +51,10 @@ _EXPECTED = {
     "body_timeout": "a positive number of seconds",
     "keepalive_timeout": "a positive number of seconds",
     "refusal_log_interval": "a positive number of seconds",
+    "live_poll_interval": "seconds between change-feed polls (more than 0, at most 60)",
+    "live_max_subscriptions": "a positive integer",
+    "live_max_skus": "a positive integer",
+    "ws_allowed_origins": "comma-separated origins like https://shop.example.com, or *",
     "postgres_pool_size": "a positive integer",
     "postgres_poll_interval": "a positive number of seconds",
 }
@@ -95,6 +100,11 @@ class Settings(BaseSettings):
     body_timeout: PositiveSeconds = 30.0  # to send the body, once the head is in
     keepalive_timeout: PositiveSeconds = 5.0  # idle keep-alive connection
     refusal_log_interval: PositiveSeconds = 10.0  # at most one log line per interval
+    live_poll_interval: float = 0.15  # seconds between change-feed polls while someone watches
+    live_max_subscriptions: PositiveInt = 10  # per WebSocket connection
+    live_max_skus: PositiveInt = 100  # per availabilityChanged subscription
+    # Browser origins allowed to open the WebSocket besides the gateway's own ("*": any).
+    ws_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
     # PostgreSQL (README "PostgreSQL").
     postgres_pool_size: PositiveInt = 10  # connections per process
@@ -148,6 +158,23 @@ class Settings(BaseSettings):
             raise ValueError("must be a finite number of seconds, 0 or more")
         return value
 
+    @field_validator("live_poll_interval")
+    @classmethod
+    def _poll(cls, value: float) -> float:
+        if not math.isfinite(value) or not 0 < value <= 60:
+            raise ValueError("must be more than 0 and at most 60 seconds")
+        return value
+
+    @field_validator("ws_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value:
+            if origin != "*" and not _is_origin(origin):
+                raise ValueError(f"{origin!r} is not an origin")
+        return tuple(value)
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Settings from ``GATEWAY_*`` variables, with ``overrides`` (command-line options,
@@ -174,3 +201,15 @@ def _explain(exc: ValidationError, given: dict[str, Any]) -> str:
         expected = f"expected {_EXPECTED.get(name, error['msg'])}"
         lines.append(f"{where}={shown}: {detail or expected}")
     return "; ".join(lines)
+
+
+def _is_origin(value: str) -> bool:
+    """scheme://host[:port] and nothing more (what a browser sends in ``Origin``)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and parts.path in ("", "/") and not parts.query and not parts.fragment
+            and not parts.username)

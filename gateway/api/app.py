@@ -1,5 +1,6 @@
-"""The Starlette application: GraphQL (with GraphiQL outside production), the probes
-(/healthz liveness, /readyz readiness) and /metrics."""
+"""The Starlette application: GraphQL (with GraphiQL outside production), its subscriptions over
+WebSocket (graphql-transport-ws), the probes (/healthz liveness, /readyz readiness) and
+/metrics."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.edge import EdgeGuard
 from gateway.api.errors import ApiErrorCode
+from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.middleware import RequestContext
 from gateway.api.refusals import RequestRefused
 from gateway.api.schema import build_schema
@@ -34,6 +37,7 @@ from gateway.api.unicode import (
 )
 from gateway.metrics import CONTENT_TYPE, GatewayMetrics, install
 from gateway.services import Services, build_services
+from gateway.services.live import AvailabilityHub
 from gateway.services.orders import OrderService
 from gateway.settings import Settings
 from gateway.store import open_store
@@ -44,12 +48,18 @@ log = logging.getLogger("gateway")
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and a faster JSON encoder."""
+    """Strawberry's ASGI view with our context and a faster JSON encoder; subscriptions over
+    graphql-transport-ws only, from the gateway's own origin or an allowed one."""
+
+    graphql_transport_ws_handler_class = LiveTransportHandler
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(build_schema(settings),
                          graphql_ide=None if settings.production else "graphiql",
-                         allow_queries_via_get=False)
+                         allow_queries_via_get=False,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         max_subscriptions_per_connection=None,  # ours, with a code
+                         allowed_origins=settings.ws_allowed_origins)
         self._settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -142,6 +152,10 @@ def create_app(settings: Settings) -> Starlette:
         if settings.production:
             log.info("production mode (GATEWAY_ENV=production): GraphiQL, introspection and "
                      "field suggestions are off; queries are POSTed to /graphql.")
+        # The live availability hub: one change feed (the store's change log) per process.
+        hub = app.state.live = AvailabilityHub(store, services.storefront,
+                                               poll_interval=settings.live_poll_interval)
+        live = asyncio.create_task(hub.run())
         compactor = None
         if settings.compact_interval > 0:
             compactor = asyncio.create_task(_compact_forever(services.orders,
@@ -149,6 +163,9 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            live.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live
             if compactor is not None:
                 compactor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +189,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[*production_get,
                 Route("/graphql", graphql_app, methods=["GET", "POST"]),
+                WebSocketRoute("/graphql", graphql_app),
                 Route("/healthz", healthz, methods=["GET"]),
                 Route("/readyz", readyz, methods=["GET"]),
                 Route("/metrics", metrics_endpoint, methods=["GET"]),

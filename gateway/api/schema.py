@@ -1,4 +1,5 @@
-"""The GraphQL schema: the features' queries and mutations, with limits and error hygiene."""
+"""The GraphQL schema: the features' queries, mutations and subscription, with limits and error
+hygiene, served as an Apollo Federation v2 subgraph."""
 
 from __future__ import annotations
 
@@ -18,21 +19,30 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.api.admin.resolvers import AdminMutation, AdminQuery
-from gateway.api.errors import GatewaySchema, MaskUnexpectedErrors
+from gateway.api.errors import MaskUnexpectedErrors
 from gateway.api.fast_path import FastPathExecutionContext
+from gateway.api.federation.schema import FederatedGatewaySchema, FederationQuery
+from gateway.api.federation.sdl import FEDERATION_VERSION
+from gateway.api.federation.types import Product
 from gateway.api.guards import RequestGuards
+from gateway.api.live.resolvers import LiveSubscription
 from gateway.api.orders.resolvers import OrderMutation, OrderQuery
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 from gateway.settings import Settings
 
 
 @strawberry.type
-class Query(StorefrontQuery, OrderQuery, AdminQuery):
+class Query(StorefrontQuery, OrderQuery, AdminQuery, FederationQuery):
     pass
 
 
 @strawberry.type
 class Mutation(StorefrontMutation, OrderMutation, AdminMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(LiveSubscription):
     pass
 
 
@@ -55,7 +65,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: RequestGuards(settings),
     ]
-    return GatewaySchema(
-        query=Query, mutation=Mutation, extensions=extensions,
-        execution_context_class=FastPathExecutionContext,
-        config=StrawberryConfig(disable_field_suggestions=settings.production))
+    return FederatedGatewaySchema(
+        query=Query, mutation=Mutation, subscription=Subscription, types=[Product],
+        extensions=extensions, execution_context_class=FastPathExecutionContext,
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+        federation_version=FEDERATION_VERSION)

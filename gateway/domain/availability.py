@@ -1,6 +1,8 @@
 """Salable quantity, stock status, "only X left" and low stock for one (sku, stock).
 
-docs/rules.md §5, computed from a :class:`StockSnapshot` and the engine's effective settings.
+docs/rules.md §5, computed from the quantities of the pair (a :class:`StockSnapshot`, or the
+precomputed facts of :mod:`gateway.domain.facts`) and its effective settings (the engine's,
+with provenance, or the facts' resolved rules).
 """
 
 from __future__ import annotations
@@ -8,10 +10,58 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from gateway.domain.inheritance import EffectiveSettings, Setting, resolve, resolve_source_item
 from gateway.domain.model import ConfigChain, SourceItemState, StockSnapshot
+from gateway.domain.options import Backorders
 from gateway.domain.quantity import ZERO, compare
+
+
+class StockQuantities(Protocol):
+    """What the rules read of a (sku, stock) besides its settings."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def stock_id(self) -> int: ...
+    @property
+    def is_assigned(self) -> bool: ...
+    @property
+    def any_in_stock(self) -> bool: ...
+    @property
+    def physical(self) -> Decimal: ...
+    @property
+    def reserved(self) -> Decimal: ...
+
+
+class AvailabilityRules(Protocol):
+    """The effective settings an availability answer reads (no provenance needed)."""
+
+    @property
+    def manage_stock(self) -> bool: ...
+    @property
+    def backorders(self) -> Backorders: ...
+    @property
+    def adapted_min_qty(self) -> Decimal: ...
+    @property
+    def unlimited_backorders(self) -> bool: ...
+    @property
+    def min_sale_qty(self) -> Decimal: ...
+    @property
+    def max_sale_qty(self) -> Decimal: ...
+    @property
+    def qty_increments(self) -> Decimal: ...
+    @property
+    def is_qty_decimal(self) -> bool: ...
+    @property
+    def is_decimal_divided(self) -> bool: ...
+    @property
+    def notify_stock_qty(self) -> Decimal: ...
+    @property
+    def stock_threshold_qty(self) -> Decimal: ...
+    @property
+    def show_out_of_stock(self) -> bool: ...
 
 
 class StockStatus(StrEnum):
@@ -40,14 +90,25 @@ class Availability:
     reserved: Decimal
     only_x_left: Decimal | None
     low_stock: bool
-    settings: EffectiveSettings
+    rules: AvailabilityRules
 
     @property
     def stock_status(self) -> StockStatus:
         return StockStatus.IN_STOCK if self.is_salable else StockStatus.OUT_OF_STOCK
 
+    @property
+    def settings(self) -> EffectiveSettings:
+        """Every effective setting with its provenance (for explain and cart checks).
 
-def is_salable(snapshot: StockSnapshot, settings: EffectiveSettings) -> bool:
+        Raises ValueError for an answer computed from precomputed facts, which carry only the
+        values: callers that need provenance ask the engine (the service's full read).
+        """
+        if not isinstance(self.rules, EffectiveSettings):
+            raise ValueError(f"the availability of {self.sku} was read without provenance")
+        return self.rules
+
+
+def is_salable(snapshot: StockQuantities, settings: AvailabilityRules) -> bool:
     """docs/rules.md §5 stock status, rules 1-5 in order."""
     if not snapshot.is_assigned:
         return False
@@ -60,12 +121,12 @@ def is_salable(snapshot: StockSnapshot, settings: EffectiveSettings) -> bool:
     return compare(left_to_sell(snapshot, settings), ZERO) > 0
 
 
-def left_to_sell(snapshot: StockSnapshot, settings: EffectiveSettings) -> Decimal:
+def left_to_sell(snapshot: StockQuantities, settings: AvailabilityRules) -> Decimal:
     """physical + reserved − adapted min_qty (may be negative)."""
     return snapshot.physical + snapshot.reserved - settings.adapted_min_qty
 
 
-def evaluate(snapshot: StockSnapshot, settings: EffectiveSettings) -> Availability:
+def evaluate(snapshot: StockQuantities, settings: AvailabilityRules) -> Availability:
     """Availability of the snapshot's SKU under ``settings``."""
     salable = is_salable(snapshot, settings)
     left = left_to_sell(snapshot, settings)
@@ -88,7 +149,7 @@ def evaluate(snapshot: StockSnapshot, settings: EffectiveSettings) -> Availabili
         sku=snapshot.sku, stock_id=snapshot.stock_id, is_assigned=snapshot.is_assigned,
         any_in_stock=snapshot.any_in_stock, is_salable=salable, salable_qty=salable_qty,
         left_to_sell=left, physical=snapshot.physical, reserved=snapshot.reserved,
-        only_x_left=only_x_left, low_stock=low_stock, settings=settings)
+        only_x_left=only_x_left, low_stock=low_stock, rules=settings)
 
 
 def assess(snapshot: StockSnapshot, customer_group: str | None = None) -> Availability:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from gateway.domain.facts import StockFacts
 from gateway.domain.model import EMPTY
 from gateway.domain.options import OptionValue
 
@@ -151,3 +152,12 @@ class ChangeBatch:
     def everything(self) -> bool:
         """Configuration or topology changed: every availability answer may differ."""
         return any(sku is None for sku, _ in self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class FactsData:
+    """The availability facts of some SKUs in one stock (unknown SKUs absent), and the data
+    version they were read at."""
+
+    version: int
+    facts: Mapping[str, StockFacts]

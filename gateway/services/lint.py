@@ -15,8 +15,8 @@ from gateway.domain.inheritance import EffectiveSettings
 from gateway.domain.lint import Finding, lint_snapshot
 from gateway.domain.model import StockSnapshot
 from gateway.domain.records import StockRecord, Topology
+from gateway.domain.settings_memo import Same
 from gateway.services.reader import InventoryReader, Loaded
-from gateway.services.settings_cache import Same
 
 #: SKUs loaded per statement while scanning.
 CHUNK = 500

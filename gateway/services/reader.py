@@ -9,17 +9,18 @@ never cached: quantities are always read fresh, in one statement for any number 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from gateway.domain.availability import Availability
 from gateway.domain.errors import DomainError, LookupErrorCode
-from gateway.domain.model import ConfigChain, SourceItemState, StockSnapshot
-from gateway.domain.records import ProductView, SkuData, StockRecord, Topology
+from gateway.domain.model import StockSnapshot
+from gateway.domain.records import FactsData, ProductView, SkuData, StockRecord, Topology
+from gateway.domain.settings_memo import SettingsCache
+from gateway.domain.snapshots import snapshot_of
 from gateway.domain.sourcing import SourceInfo, StockOnShelf
-from gateway.services.settings_cache import SettingsCache
 from gateway.store.protocol import Store
 
 
@@ -29,6 +30,14 @@ class SkuReader(Protocol):
     async def data_version(self) -> int: ...
     async def load_topology(self) -> Topology: ...
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData: ...
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
 
 
 class ChannelNotFound(DomainError):
@@ -51,17 +60,9 @@ class Loaded:
         product = self.data.products.get(sku)
         if product is None:
             return None
-        sources = self.topology.sources
-        linked = {link.source_code for link in self.stock.sources}
-        items = tuple(
-            SourceItemState(
-                source_code=item.source, quantity=item.quantity, in_stock=item.in_stock,
-                source_enabled=(src := sources.get(item.source)) is not None and src.enabled,
-                linked=item.source in linked, config=item.config)
-            for item in self.data.source_items.get(sku, ()))
-        chain = ConfigChain(product.config, self.stock.config, self.topology.global_config)
-        return StockSnapshot(sku, self.stock.id, items, self.data.reserved.get(sku, Decimal(0)),
-                             chain)
+        return snapshot_of(product, self.stock, self.topology,
+                           self.data.source_items.get(sku, ()),
+                           self.data.reserved.get(sku, Decimal(0)))
 
     def snapshots(self) -> list[StockSnapshot]:
         """The snapshot of every loaded (known) SKU."""
@@ -141,26 +142,42 @@ class InventoryReader:
                    via: SkuReader | None = None) -> Loaded:
         """Topology, stock and SKU data in one statement while the topology cache is current.
 
-        The SKU snapshot carries the data version: only when it differs from the cached
-        topology's (another writer changed configuration) is the topology reloaded, and the
-        SKUs re-read if the channel now points at another stock. ``via`` is an open
-        transaction to read through (its topology is then read inside it, not cached).
+        ``via`` is an open transaction to read through (its reads see committed data only).
+        """
+        source: SkuReader = via or self.store
+        topology, stock, data = await self._versioned(
+            channel, lambda stock_id: source.load_skus(skus, stock_id), via)
+        return Loaded(topology, stock, data)
+
+    async def facts(self, channel: str, skus: Sequence[str]) -> tuple[StockRecord, FactsData]:
+        """The availability facts of ``skus`` in the channel's stock: one statement while the
+        topology cache is current."""
+        _, stock, data = await self._versioned(
+            channel, lambda stock_id: self.store.load_facts(skus, stock_id), None)
+        return stock, data
+
+    async def _versioned(self, channel: str, read: Callable[[int], Awaitable[V]],
+                         via: SkuReader | None) -> tuple[Topology, StockRecord, V]:
+        """``read`` of the channel's stock, under the topology current at that read.
+
+        Every read carries the data version it was made at: only when it differs from the
+        cached topology's (another writer changed configuration) is the topology reloaded, and
+        the read repeated if the channel now points at another stock.
         """
         topology = self._topology
         if topology is None or channel not in topology.channels:
             topology = await self._fresh(via)
         stock = self.stock_for(channel, topology)
-        source: SkuReader = via or self.store
-        data = await source.load_skus(skus, stock.id)
+        data = await read(stock.id)
         if data.version == topology.version:
             self.topology_hits += 1
         else:
             topology = await self._fresh(via)
             fresh = self.stock_for(channel, topology)
             if fresh.id != stock.id:
-                data = await source.load_skus(skus, fresh.id)
+                data = await read(fresh.id)
             stock = fresh
-        return Loaded(topology, stock, data)
+        return topology, stock, data
 
     async def load_stock(self, stock_id: int, skus: Sequence[str],
                          via: SkuReader | None = None) -> Loaded:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from gateway.domain.availability import Availability
 from gateway.domain.cart import LineResult, RequestedLine, check_cart, parse_lines
+from gateway.domain.facts import availability_of
 from gateway.domain.sourcing import Algorithm, Destination, Selection, select_sources
 from gateway.services.reader import InventoryReader
 
@@ -32,13 +33,22 @@ class StorefrontService:
         self.reader = reader
 
     async def availability(self, channel: str, skus: Sequence[str],
-                           customer_group: str | None = None) -> list[Availability | None]:
+                           customer_group: str | None = None, *,
+                           provenance: bool = False) -> list[Availability | None]:
         """One entry per requested SKU, same order; None for an unknown SKU.
 
-        Raises ChannelNotFound. Costs one statement while the topology cache is current.
+        Read from the precomputed availability facts; with ``provenance`` (for ``explain``)
+        through the inheritance engine instead, so every setting says where it came from. Both
+        give the same answers. Raises ChannelNotFound. Costs one statement while the topology
+        cache is current.
         """
-        _, assessed = await self.reader.assess(channel, skus, customer_group)
-        return [assessed[sku] for sku in skus]
+        if provenance:
+            _, assessed = await self.reader.assess(channel, skus, customer_group)
+            return [assessed[sku] for sku in skus]
+        _, data = await self.reader.facts(channel, skus)
+        found = data.facts
+        return [availability_of(f, customer_group) if (f := found.get(sku)) is not None
+                else None for sku in skus]
 
     async def validate_cart(self, channel: str, lines: Sequence[RequestedLine],
                             customer_group: str | None = None) -> CartValidation:

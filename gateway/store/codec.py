@@ -18,11 +18,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from gateway.domain import facts
+from gateway.domain.facts import Rules, StockFacts
 from gateway.domain.model import EMPTY
 from gateway.domain.options import OPTIONS, Level, OptionValue, dump_value
 from gateway.domain.records import (
     Catalog,
     Config,
+    FactsData,
     LinkRecord,
     ProductRecord,
     ReservationRecord,
@@ -200,7 +203,8 @@ def sku_snapshot(rows: Sequence[Sequence[Any]]) -> SkuData:
             version = int(value)
     return SkuData(products=products,
                    source_items={sku: tuple(items_of.get(sku, ())) for sku in products},
-                   reserved={sku: qty for sku, qty in reserved.items() if sku in products},
+                   reserved={sku: qty for sku, qty in reserved.items()
+                             if sku in products and qty != 0},
                    version=version)
 
 
@@ -224,3 +228,37 @@ def topology(version: int, global_rows: Sequence[Sequence[Any]],
                     sources={source.code: source for source in sources},
                     stocks={stock.id: stock for stock in stocks},
                     channels={c: stock.id for stock in stocks for c in stock.channels})
+
+
+_RULES: dict[str, Rules] = {}
+
+
+def load_rules(text: str) -> Rules:
+    """Stored rules, parsed once per distinct text (most SKUs of a shop share theirs)."""
+    found = _RULES.get(text)
+    if found is None:
+        if len(_RULES) >= _MAX_INTERNED:
+            _RULES.clear()
+        found = _RULES[text] = facts.load_rules(text)
+    return found
+
+
+def facts_row(f: StockFacts) -> tuple[object, ...]:
+    """Column values in the order of UPSERT_FACTS."""
+    floor = f.floor
+    return (f.sku, f.stock_id, int(f.is_assigned), int(f.any_in_stock), dump_qty(f.physical),
+            None if floor is None else dump_qty(floor), int(f.sellable),
+            facts.dump_rules(f.rules))
+
+
+def facts_from_rows(stock_id: int, rows: Sequence[Sequence[Any]]) -> FactsData:
+    """FactsData from the rows of FACTS_FOR_SKUS (the version row has no SKU)."""
+    version = 0
+    found: dict[str, StockFacts] = {}
+    for sku, assigned, in_stock, physical, reserved, rules in rows:
+        if sku is None:
+            version = int(assigned)
+            continue
+        found[sku] = StockFacts(sku, stock_id, bool(assigned), bool(in_stock),
+                                Decimal(physical), Decimal(reserved), load_rules(rules))
+    return FactsData(version, found)

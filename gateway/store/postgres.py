@@ -26,10 +26,12 @@ from urllib.parse import urlsplit
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from gateway.domain.facts import FACTS_VERSION
 from gateway.domain.orders import Order
 from gateway.domain.records import (
     Catalog,
     ChangeBatch,
+    FactsData,
     ProductRecord,
     ProductView,
     ReservationRecord,
@@ -40,6 +42,7 @@ from gateway.domain.records import (
 from gateway.store import postgres_changes as changes
 from gateway.store import postgres_reads as reads
 from gateway.store import postgres_schema as schema
+from gateway.store import postgres_sql as sql
 from gateway.store import postgres_writes as writes
 from gateway.store.errors import DatabaseNotFound, StoreBusy, StoreUnavailable
 from gateway.store.postgres_conn import (
@@ -112,10 +115,24 @@ class PostgresStore:
                             "(check --db or GATEWAY_DATABASE; `gateway import FILE --db URL` "
                             "creates the schema)")
                     await schema.migrate(conn, self.where)
+            await retrying(self.where, lambda: self._rebuild_stale_facts(pool))
         except BaseException:
             await pool.close()
             raise
         self._pool = pool
+
+    async def _rebuild_stale_facts(self, pool: asyncpg.Pool) -> None:
+        """Rebuild the availability facts once after a schema or rules change (one write
+        transaction holding the data-version row: the first replica to open does it, the
+        others wait, then find it done)."""
+        async with pool.acquire() as conn:
+            s = Session(conn, self._meter)
+            if int(await s.fetchval(sql.FACTS_VERSION)) >= FACTS_VERSION:
+                return
+            async with conn.transaction():
+                await s.fetchval(sql.LOCK_VERSION_FOR_UPDATE)
+                if await writes.rebuild_facts_if_stale(s):
+                    await changes.record(s, [changes.EVERYTHING])
 
     async def close(self) -> None:
         """Close the pool and the watcher; safe to call twice or on a store never opened."""
@@ -203,6 +220,11 @@ class PostgresStore:
         """Products, their source items, reservation totals in ``stock_id`` and the data
         version: ONE statement whatever ``len(skus)``."""
         return await self._read(lambda s: reads.skus(s, skus, stock_id))
+
+    async def load_facts(self, skus: Sequence[str], stock_id: int) -> FactsData:
+        """The availability facts of the known ones of ``skus`` in ``stock_id``, with the data
+        version: ONE statement whatever ``len(skus)``."""
+        return await self._read(lambda s: reads.facts(s, skus, stock_id))
 
     async def load_product(self, sku: str) -> ProductView | None:
         return (await self._read(lambda s: reads.products(s, [sku]))).get(sku)
@@ -307,7 +329,11 @@ class PostgresStore:
 
     async def _send_hint(self) -> None:
         await asyncio.sleep(HINT_DELAY)
-        try:
-            await self._read(lambda s: s.execute("SELECT pg_notify($1, '')", CHANGES_CHANNEL))
+        try:  # not counted in ``statements``: it is no part of any request's work
+            conn = await self._acquire()
+            try:
+                await conn.execute("SELECT pg_notify($1, '')", CHANGES_CHANNEL)
+            finally:
+                await self._release(conn)
         except Exception as exc:  # a hint is an optimisation: the poll catches up
             log.debug("change hint not sent: %s", exc)

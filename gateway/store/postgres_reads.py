@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from gateway.domain.orders import Order
 from gateway.domain.records import (
     Catalog,
+    FactsData,
     ProductRecord,
     ProductView,
     ReservationRecord,
@@ -23,6 +24,7 @@ from gateway.store import codec
 from gateway.store import postgres_sql as sql
 from gateway.store.order_codec import order_from_row
 from gateway.store.postgres_conn import Session, rows
+from gateway.store.postgres_facts import facts_data
 
 
 async def data_version(s: Session) -> int:
@@ -47,6 +49,13 @@ async def skus(s: Session, wanted: Sequence[str], stock_id: int) -> SkuData:
     version: ONE statement, one snapshot."""
     return codec.sku_snapshot(rows(await s.fetch(sql.SKU_SNAPSHOT, list(dict.fromkeys(wanted)),
                                                  stock_id)))
+
+
+async def facts(s: Session, wanted: Sequence[str], stock_id: int) -> FactsData:
+    """The availability facts of the known ones of ``wanted`` in ``stock_id`` and the data
+    version: ONE statement."""
+    return facts_data(stock_id, rows(await s.fetch(sql.FACTS_FOR_SKUS,
+                                                   list(dict.fromkeys(wanted)), stock_id)))
 
 
 async def products(s: Session, wanted: Sequence[str]) -> dict[str, ProductView]:

@@ -11,9 +11,8 @@ apply nothing. (A row lock, not an advisory lock or ``LOCK TABLE``: the portable
 The same tables as SQLite, with PostgreSQL's types: quantities are ``NUMERIC`` (exact, any
 scale), configs and metadata the canonical JSON text of :mod:`gateway.store.codec` (checked to
 be JSON objects), booleans ``BOOLEAN``. Differences:
-- ``stock_facts`` holds, per (sku, stock), ``reserved`` (the exact sum of its reservations;
-  NULL when none was ever recorded) and the placement guard ``floor`` / ``sellable``,
-  maintained in the same transaction as every write that changes them;
+- ``stock_facts`` (the availability facts, as on SQLite) is keyed (sku, stock): the order in
+  which every writer locks its rows;
 - ``changes`` records the writing transaction's id (``tx``) so that a poller can tell which
   rows are final (see :mod:`gateway.store.postgres_changes`);
 - ``reservations.order_id`` is written by the store (not a generated column).
@@ -41,6 +40,8 @@ INITIAL: tuple[str, ...] = (
         data_version BIGINT NOT NULL CHECK (data_version >= 0)
     )""",
     "INSERT INTO meta (id, data_version) VALUES (1, 0)",
+    # The FACTS_VERSION the facts rows were computed with: rebuilt on open when older.
+    "ALTER TABLE meta ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0",
     """CREATE TABLE global_config (
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL CHECK (value::jsonb IS NOT NULL)
@@ -97,14 +98,21 @@ INITIAL: tuple[str, ...] = (
     )""",
     "CREATE INDEX reservations_sku_stock ON reservations (sku, stock_id)",
     "CREATE INDEX reservations_order ON reservations (order_id)",
-    # One row per (sku, stock): the exact reservation total and the placement guard. Updated
-    # in place many times a second on a hot SKU: room on each page for HOT updates.
-    """CREATE TABLE stock_facts (
+    # Availability facts (docs/architecture.md): one row per (sku, stock), computed by the
+    # domain, with the exact reservation total and the placement guard. A pair first met
+    # through a reservation gets a placeholder (known = FALSE). Updated in place many times a
+    # second on a hot SKU: room on each page for HOT updates.
+    f"""CREATE TABLE stock_facts (
         sku TEXT NOT NULL,
         stock_id INTEGER NOT NULL,
-        reserved NUMERIC,
+        known BOOLEAN NOT NULL DEFAULT FALSE,
+        assigned BOOLEAN NOT NULL DEFAULT FALSE,
+        in_stock BOOLEAN NOT NULL DEFAULT FALSE,
+        physical NUMERIC NOT NULL DEFAULT 0,
+        reserved NUMERIC NOT NULL DEFAULT 0,
         floor NUMERIC,
         sellable BOOLEAN NOT NULL DEFAULT FALSE,
+        rules TEXT NOT NULL DEFAULT '{{}}' {_object("rules")},
         PRIMARY KEY (sku, stock_id)
     ) WITH (fillfactor = 50)""",
     """CREATE TABLE orders (

@@ -46,8 +46,20 @@ SKU_SNAPSHOT = """
         WHERE sku = ANY($1::text[])
     UNION ALL
     SELECT 't', sku, NULL, reserved::text, NULL, NULL FROM stock_facts
-        WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved IS NOT NULL
+        WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved <> 0
     ORDER BY 1, 2, 3"""
+# A storefront read from the availability facts: the data version (the row whose sku is NULL),
+# then the facts of the requested, known SKUs in the stock. $1: the SKUs, $2: the stock id.
+FACTS_FOR_SKUS = """
+    SELECT NULL::text AS sku, data_version, NULL::boolean AS assigned,
+           NULL::boolean AS in_stock, NULL::numeric AS physical, NULL::numeric AS reserved,
+           NULL::text AS rules
+        FROM meta WHERE id = 1
+    UNION ALL
+    SELECT sku, NULL, assigned, in_stock, physical, reserved, rules FROM stock_facts
+        WHERE stock_id = $2 AND sku = ANY($1::text[]) AND known"""
+FACTS_VERSION = "SELECT facts_version FROM meta WHERE id = 1"
+SET_FACTS_VERSION = "UPDATE meta SET facts_version = $1 WHERE id = 1"
 # Products and every source item of them, tagged like SKU_SNAPSHOT ($1: the SKUs).
 PRODUCT_VIEWS = """
     SELECT 'p' AS kind, sku, NULL::text AS source, name AS value, NULL::text AS status, config
@@ -95,13 +107,12 @@ INSERT_RESERVATIONS = """INSERT INTO reservations (sku, stock_id, quantity, meta
 # are locked in (sku, stock) order like every other writer of stock_facts.
 ADD_RESERVED = """INSERT INTO stock_facts (sku, stock_id, reserved)
     SELECT * FROM unnest($1::text[], $2::integer[], $3::numeric[])
-    ON CONFLICT (sku, stock_id)
-    DO UPDATE SET reserved = COALESCE(stock_facts.reserved, 0) + excluded.reserved"""
+    ON CONFLICT (sku, stock_id) DO UPDATE SET reserved = stock_facts.reserved + excluded.reserved"""
 # The placement guard (docs/architecture.md "PostgreSQL"): reserve only when something may be
 # reserved and what remains stays at or above the floor. No row: not enough stock.
-GUARDED_RESERVE = """UPDATE stock_facts SET reserved = COALESCE(reserved, 0) + $3
-    WHERE sku = $1 AND stock_id = $2 AND sellable
-      AND (floor IS NULL OR COALESCE(reserved, 0) + $3 >= floor)
+GUARDED_RESERVE = """UPDATE stock_facts SET reserved = reserved + $3
+    WHERE sku = $1 AND stock_id = $2 AND known AND sellable
+      AND (floor IS NULL OR reserved + $3 >= floor)
     RETURNING reserved"""
 # The placement's writes before its guard, in one statement: the order row (idempotency:
 # nothing more happens when the id exists), its reservations and change-log keys. Returns
@@ -124,20 +135,31 @@ PLACE_ORDER = """WITH placed AS (
         RETURNING 1
     )
     SELECT count(*) FROM placed"""
-# Recomputed guard columns (interim facts), keys sorted by the caller.
-UPSERT_GUARDS = """INSERT INTO stock_facts (sku, stock_id, floor, sellable)
-    SELECT * FROM unnest($1::text[], $2::integer[], $3::numeric[], $4::boolean[])
-    ON CONFLICT (sku, stock_id) DO UPDATE SET floor = excluded.floor,
-        sellable = excluded.sellable
-    WHERE stock_facts.floor IS DISTINCT FROM excluded.floor
-       OR stock_facts.sellable IS DISTINCT FROM excluded.sellable"""
-# Rows whose product or stock is gone keep their reservation total, and sell nothing.
-RETIRE_GUARDS_OF_SKUS = """UPDATE stock_facts SET floor = NULL, sellable = FALSE
-    WHERE sku = ANY($1::text[]) AND sellable"""
-RETIRE_ORPHAN_GUARDS = """UPDATE stock_facts AS f SET floor = NULL, sellable = FALSE
-    WHERE f.sellable AND (NOT EXISTS (SELECT 1 FROM products AS p WHERE p.sku = f.sku)
-                          OR NOT EXISTS (SELECT 1 FROM stocks AS s WHERE s.id = f.stock_id))"""
-# Keyset pages of SKUs with their items, for recomputing every guard.
+# Facts recomputed through the domain: everything but ``reserved``. Keys sorted by the caller;
+# a row that would not change is left alone (no new row version, no lock kept longer).
+UPSERT_FACTS = """INSERT INTO stock_facts
+        (sku, stock_id, known, assigned, in_stock, physical, floor, sellable, rules)
+    SELECT u.sku, u.stock_id, TRUE, u.assigned, u.in_stock, u.physical, u.floor, u.sellable,
+           u.rules
+    FROM unnest($1::text[], $2::integer[], $3::boolean[], $4::boolean[], $5::numeric[],
+                $6::numeric[], $7::boolean[], $8::text[])
+        AS u (sku, stock_id, assigned, in_stock, physical, floor, sellable, rules)
+    ON CONFLICT (sku, stock_id) DO UPDATE SET known = TRUE, assigned = excluded.assigned,
+        in_stock = excluded.in_stock, physical = excluded.physical, floor = excluded.floor,
+        sellable = excluded.sellable, rules = excluded.rules
+    WHERE (stock_facts.known, stock_facts.assigned, stock_facts.in_stock,
+           stock_facts.physical, stock_facts.floor, stock_facts.sellable, stock_facts.rules)
+          IS DISTINCT FROM (TRUE, excluded.assigned, excluded.in_stock, excluded.physical,
+                            excluded.floor, excluded.sellable, excluded.rules)"""
+# Rows whose product or stock is gone stop answering and sell nothing, and keep their
+# reservation total: reservations are history.
+FORGET_FACTS_OF_SKUS = """UPDATE stock_facts AS f SET known = FALSE, sellable = FALSE
+    WHERE f.known AND f.sku = ANY($1::text[])
+      AND NOT EXISTS (SELECT 1 FROM products AS p WHERE p.sku = f.sku)"""
+FORGET_ORPHAN_FACTS = """UPDATE stock_facts AS f SET known = FALSE, sellable = FALSE
+    WHERE f.known AND (NOT EXISTS (SELECT 1 FROM products AS p WHERE p.sku = f.sku)
+                       OR NOT EXISTS (SELECT 1 FROM stocks AS s WHERE s.id = f.stock_id))"""
+# Keyset pages of SKUs, for recomputing every row.
 SKU_PAGE = "SELECT sku FROM products WHERE sku > $1 ORDER BY sku LIMIT $2"
 
 SELECT_ORDER = """SELECT order_id, channel, stock_id, customer_group, status, request_key,

@@ -353,7 +353,7 @@ class PostgresTransaction:
         for write in self._writes:
             changed.extend(await write(s))
         if self._recompute is None or self._recompute:
-            await writes.recompute_guards(s, self._recompute)
+            await writes.refresh_facts(s, self._recompute)
         if self._bump:
             version = await writes.bump_version(s)
             await s.execute("SELECT pg_notify($1, $2)", VERSION_CHANNEL, str(version))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gateway.domain.facts import FACTS_VERSION
 from gateway.domain.orders import Order, ShelfChange
 from gateway.domain.records import (
     Catalog,
@@ -25,7 +26,7 @@ from gateway.store import postgres_reads as reads
 from gateway.store import postgres_sql as sql
 from gateway.store.order_codec import order_row
 from gateway.store.postgres_conn import Session
-from gateway.store.postgres_facts import guard_rows
+from gateway.store.postgres_facts import facts_rows
 
 EVERYTHING: ChangedKey = (None, None)
 #: SKUs per statement when recomputing guards.
@@ -166,10 +167,11 @@ async def bump_version(s: Session) -> int:
     return int(await s.fetchval(sql.BUMP_VERSION))
 
 
-async def recompute_guards(s: Session, skus: set[str] | None) -> None:
-    """Rewrite the guard of every (product, stock) pair of ``skus`` (None: of every product),
-    from what the transaction sees now (its own writes included), and retire the guards of
-    SKUs or stocks that are gone (they keep their reservation totals, and sell nothing)."""
+async def refresh_facts(s: Session, skus: set[str] | None) -> None:
+    """Recompute, through the domain, the facts of every (product, stock) pair of ``skus``
+    (None: of every product) from what the transaction sees now (its own writes included),
+    and forget the rows of SKUs or stocks that are gone (they keep their reservation totals,
+    and sell nothing). ``reserved`` is left as it is."""
     topology = await reads.topology(s)
     if skus is None:
         after = ""
@@ -177,25 +179,35 @@ async def recompute_guards(s: Session, skus: set[str] | None) -> None:
             page = [str(row[0]) for row in await s.fetch(sql.SKU_PAGE, after, PAGE)]
             if not page:
                 break
-            await _write_guards(s, topology, page)
+            await _write_facts(s, topology, page)
             after = page[-1]
-        await s.execute(sql.RETIRE_ORPHAN_GUARDS)
+        await s.execute(sql.FORGET_ORPHAN_FACTS)
         return
     wanted = sorted(skus)
     for start in range(0, len(wanted), PAGE):
         page = wanted[start:start + PAGE]
-        found = await _write_guards(s, topology, page)
-        gone = [sku for sku in page if sku not in found]
-        if gone:
-            await s.execute(sql.RETIRE_GUARDS_OF_SKUS, gone)
+        found = await _write_facts(s, topology, page)
+        if len(found) < len(page):
+            await s.execute(sql.FORGET_FACTS_OF_SKUS, [sku for sku in page if sku not in found])
 
 
-async def _write_guards(s: Session, topology: Topology, skus: list[str]) -> set[str]:
+async def _write_facts(s: Session, topology: Topology, skus: list[str]) -> set[str]:
     views = await reads.products(s, skus)
-    rows = guard_rows(topology, views)
+    rows = facts_rows(topology, views)
     if rows:
-        await s.execute(sql.UPSERT_GUARDS, *_columns(rows, 4))
+        await s.execute(sql.UPSERT_FACTS, *_columns(rows, 8))
     return set(views)
+
+
+async def rebuild_facts_if_stale(s: Session) -> bool:
+    """Recompute every row when they were computed by an older :data:`FACTS_VERSION` (or not
+    at all); call inside a write transaction holding the data-version row. Returns whether
+    it did."""
+    if int(await s.fetchval(sql.FACTS_VERSION)) >= FACTS_VERSION:
+        return False
+    await refresh_facts(s, None)
+    await s.execute(sql.SET_FACTS_VERSION, FACTS_VERSION)
+    return True
 
 
 async def compact(s: Session) -> int:

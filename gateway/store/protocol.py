@@ -10,6 +10,7 @@ from gateway.domain.orders import Order, ReservationDelta, ShelfChange
 from gateway.domain.records import (
     Catalog,
     ChangeBatch,
+    FactsData,
     ProductRecord,
     ProductView,
     ReservationRecord,
@@ -73,6 +74,11 @@ class Store(Protocol):
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
         """Products, their source items, their reservation totals in ``stock_id`` and the data
         version, from one consistent snapshot."""
+
+    async def load_facts(self, skus: Sequence[str], stock_id: int) -> FactsData:
+        """The availability facts (docs/architecture.md) of the known ones of ``skus`` in
+        ``stock_id``, kept current by every committed write, with the data version: a
+        constant number of statements whatever ``len(skus)``."""
 
     async def load_product(self, sku: str) -> ProductView | None:
         """One product with every source item of it (any source); None when unknown."""

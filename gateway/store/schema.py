@@ -138,7 +138,34 @@ CHANGE_LOG: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING, CHANGE_LOG)
+# Availability facts (docs/architecture.md): one row per (product, stock), recomputed through
+# the domain at every commit that changes its inputs; ``reserved`` replaces the reservation
+# totals. Rows copied from the totals here are placeholders (known = 0): the store rebuilds
+# every row when ``meta.facts_version`` is below the code's FACTS_VERSION.
+FACTS: tuple[str, ...] = (
+    """CREATE TABLE stock_facts (
+        stock_id INTEGER NOT NULL,
+        sku TEXT NOT NULL,
+        known INTEGER NOT NULL CHECK (known IN (0, 1)),
+        assigned INTEGER NOT NULL CHECK (assigned IN (0, 1)),
+        in_stock INTEGER NOT NULL CHECK (in_stock IN (0, 1)),
+        physical TEXT NOT NULL CHECK (typeof(physical) = 'text'),
+        reserved TEXT NOT NULL CHECK (typeof(reserved) = 'text'),
+        floor TEXT CHECK (floor IS NULL OR typeof(floor) = 'text'),
+        sellable INTEGER NOT NULL CHECK (sellable IN (0, 1)),
+        rules TEXT NOT NULL CHECK (json_valid(rules)),
+        PRIMARY KEY (stock_id, sku)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX stock_facts_sku ON stock_facts (sku)",
+    """INSERT INTO stock_facts
+        (stock_id, sku, known, assigned, in_stock, physical, reserved, floor, sellable, rules)
+        SELECT stock_id, sku, 0, 0, 0, '0', total, NULL, 0, '{}' FROM reservation_totals""",
+    "DROP TABLE reservation_totals",
+    "ALTER TABLE meta ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING, CHANGE_LOG,
+                                           FACTS)
 
 #: The schema version this code writes and expects.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -179,7 +206,7 @@ def migrate(s: Session, name: str) -> None:
 #: Tables emptied by a replacing import, children before parents (foreign keys).
 DATA_TABLES: tuple[str, ...] = (
     "orders",
-    "reservation_totals",
+    "stock_facts",
     "reservations",
     "source_items",
     "stock_source_links",
@@ -221,7 +248,7 @@ SKU_SNAPSHOT = """
     SELECT 'i', sku, source_code, quantity, status, config FROM source_items
         WHERE sku IN (SELECT value FROM json_each(?1))
     UNION ALL
-    SELECT 't', sku, NULL, total, NULL, NULL FROM reservation_totals
+    SELECT 't', sku, NULL, reserved, NULL, NULL FROM stock_facts
         WHERE stock_id = ?2 AND sku IN (SELECT value FROM json_each(?1))
     ORDER BY 1, 2, 3"""
 # Products and every source item of them, tagged like SKU_SNAPSHOT (?1: JSON array of SKUs).
@@ -264,12 +291,40 @@ UPSERT_SOURCE_ITEM = """INSERT INTO source_items (sku, source_code, quantity, st
 INSERT_RESERVATION = """INSERT INTO reservations (sku, stock_id, quantity, metadata)
     VALUES (?, ?, ?, ?)"""
 # Keys are a JSON array of [sku, stock_id] pairs; the join probes the primary key per pair.
-TOTALS_FOR_KEYS = """SELECT t.sku, t.stock_id, t.total
+TOTALS_FOR_KEYS = """SELECT t.sku, t.stock_id, t.reserved
     FROM json_each(?) AS k
-    JOIN reservation_totals AS t
+    JOIN stock_facts AS t
       ON t.sku = json_extract(k.value, '$[0]') AND t.stock_id = json_extract(k.value, '$[1]')"""
-UPSERT_TOTAL = """INSERT INTO reservation_totals (sku, stock_id, total) VALUES (?, ?, ?)
-    ON CONFLICT (sku, stock_id) DO UPDATE SET total = excluded.total"""
+# A pair first met through a reservation gets a placeholder row (known = 0) until its facts
+# are computed (at the same commit when its product is written in the transaction).
+UPSERT_TOTAL = """INSERT INTO stock_facts
+        (sku, stock_id, known, assigned, in_stock, physical, reserved, floor, sellable, rules)
+    VALUES (?, ?, 0, 0, 0, '0', ?, NULL, 0, '{}')
+    ON CONFLICT (stock_id, sku) DO UPDATE SET reserved = excluded.reserved"""
+# Facts recomputed through the domain: everything but ``reserved``.
+UPSERT_FACTS = """INSERT INTO stock_facts
+        (sku, stock_id, known, assigned, in_stock, physical, reserved, floor, sellable, rules)
+    VALUES (?, ?, 1, ?, ?, ?, '0', ?, ?, ?)
+    ON CONFLICT (stock_id, sku) DO UPDATE SET known = 1, assigned = excluded.assigned,
+        in_stock = excluded.in_stock, physical = excluded.physical, floor = excluded.floor,
+        sellable = excluded.sellable, rules = excluded.rules"""
+# Rows of products that are gone (deleted, or a stock that no longer exists) stop answering but
+# keep their reservation total: reservations are history.
+FORGET_FACTS = """UPDATE stock_facts SET known = 0
+    WHERE known = 1 AND sku IN (SELECT value FROM json_each(?))
+      AND NOT EXISTS (SELECT 1 FROM products AS p WHERE p.sku = stock_facts.sku)"""
+FORGET_STOCKS = """UPDATE stock_facts SET known = 0
+    WHERE known = 1 AND stock_id NOT IN (SELECT id FROM stocks)"""
+FACTS_VERSION = "SELECT facts_version FROM meta WHERE id = 1"
+SET_FACTS_VERSION = "UPDATE meta SET facts_version = ? WHERE id = 1"
+LIST_ALL_SKUS = "SELECT sku FROM products ORDER BY sku"
+# A storefront read from facts: the data version (the row whose sku is NULL), then the facts
+# of the requested, known SKUs in the stock. ?1: JSON array of SKUs, ?2: stock id.
+FACTS_FOR_SKUS = """
+    SELECT NULL, data_version, NULL, NULL, NULL, NULL FROM meta WHERE id = 1
+    UNION ALL
+    SELECT sku, assigned, in_stock, physical, reserved, rules FROM stock_facts
+        WHERE stock_id = ?2 AND known = 1 AND sku IN (SELECT value FROM json_each(?1))"""
 
 SELECT_ORDER = """SELECT order_id, channel, stock_id, customer_group, status, request_key,
     document FROM orders WHERE order_id = ?"""

@@ -23,10 +23,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from gateway.domain.facts import FACTS_VERSION
 from gateway.domain.orders import Order
 from gateway.domain.records import (
     Catalog,
     ChangeBatch,
+    FactsData,
     ProductRecord,
     ProductView,
     ReservationRecord,
@@ -93,12 +95,29 @@ class SqliteStore:
             await worker.open()
             await worker.call(lambda conn: sql.migrate(Session(conn, self._meter),
                                                         str(self.path)))
+            await worker.call(self._rebuild_stale_facts)
             reader = connect(self.path, self.synchronous,
                              busy_timeout_ms=READER_BUSY_TIMEOUT_MS)
         except BaseException:
             await worker.close()
             raise
         self._worker, self._reader = worker, Session(reader, self._meter)
+
+    def _rebuild_stale_facts(self, conn: sqlite3.Connection) -> None:
+        """Rebuild the availability facts once after a schema or rules change (one write
+        transaction; the first process to open the file does it, the others find it done)."""
+        s = Session(conn, self._meter)
+        if int(s.run(sql.FACTS_VERSION)[0][0]) >= FACTS_VERSION:
+            return
+        s.run("BEGIN IMMEDIATE")
+        try:
+            if writes.rebuild_facts_if_stale(s):
+                writes.record_changes(s, [writes.EVERYTHING])
+            s.run("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                s.run("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         """Close both connections; safe to call twice or on a store that never opened."""
@@ -166,6 +185,11 @@ class SqliteStore:
         in ``source_items`` (possibly empty).
         """
         return self._read(lambda s: reads.skus(s, skus, stock_id))
+
+    async def load_facts(self, skus: Sequence[str], stock_id: int) -> FactsData:
+        """The availability facts of the known ones of ``skus`` in ``stock_id``, with the data
+        version: ONE statement whatever ``len(skus)``."""
+        return self._read(lambda s: reads.facts(s, skus, stock_id))
 
     async def load_product(self, sku: str) -> ProductView | None:
         """One product with every source item of it, in one statement; None when unknown."""

@@ -12,6 +12,7 @@ from gateway.domain.orders import Order
 from gateway.domain.records import (
     Catalog,
     ChangeBatch,
+    FactsData,
     ProductRecord,
     ProductView,
     ReservationRecord,
@@ -46,6 +47,13 @@ def skus(s: Session, wanted: Sequence[str], stock_id: int) -> SkuData:
     version: ONE statement, one consistent snapshot."""
     rows = s.run(sql.SKU_SNAPSHOT, (codec.json_list(dict.fromkeys(wanted)), stock_id))
     return codec.sku_snapshot(rows)
+
+
+def facts(s: Session, wanted: Sequence[str], stock_id: int) -> FactsData:
+    """The availability facts of the known ones of ``wanted`` in ``stock_id`` and the data
+    version: ONE statement."""
+    rows = s.run(sql.FACTS_FOR_SKUS, (codec.json_list(dict.fromkeys(wanted)), stock_id))
+    return codec.facts_from_rows(stock_id, rows)
 
 
 def products(s: Session, wanted: Sequence[str]) -> dict[str, ProductView]:

@@ -124,6 +124,7 @@ class SqliteTransaction:
                 changed: list[ChangedKey] = []
                 for write in pending:
                     changed.extend(write(s))
+                writes.refresh_facts(s, changed)
                 writes.record_changes(s, changed)
                 if bump and pending:
                     writes.bump_version(s)

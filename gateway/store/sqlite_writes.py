@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from gateway.domain.facts import FACTS_VERSION, facts_of
 from gateway.domain.orders import Order, ShelfChange
 from gateway.domain.records import Catalog, ChangedKey, ReservationRecord, SourceItemStatus
+from gateway.domain.settings_memo import SettingsCache
+from gateway.domain.snapshots import snapshot_of
 from gateway.store import codec
 from gateway.store import schema as sql
+from gateway.store import sqlite_reads as reads
 from gateway.store.order_codec import order_row
 from gateway.store.sqlite_conn import Session
 
@@ -89,6 +93,52 @@ def update_source_items(s: Session, changes: Sequence[ShelfChange]) -> list[Chan
 def delete_product(s: Session, sku: str) -> list[ChangedKey]:
     """Delete a product and (cascade) its source items; reservations stay as history."""
     return [(sku, None)] if s.run(sql.DELETE_PRODUCT, (sku,)) else []
+
+
+#: Facts are recomputed this many SKUs at a time (two statements per chunk and stock).
+FACTS_CHUNK = 2000
+
+
+def refresh_facts(s: Session, keys: Sequence[ChangedKey]) -> None:
+    """Recompute, through the domain, the facts of the SKUs whose inputs ``keys`` changed
+    (every SKU when they hold the "everything" key); ``reserved`` is left as it is.
+
+    Changes of the reservations alone (keys with a stock) need nothing: the reservation
+    append keeps ``reserved`` current.
+    """
+    everything = EVERYTHING in keys
+    if not everything:
+        skus = list(dict.fromkeys(sku for sku, stock in keys if stock is None and sku))
+        if not skus:
+            return
+    else:
+        skus = [str(row[0]) for row in s.run(sql.LIST_ALL_SKUS)]
+        s.run(sql.FORGET_STOCKS)
+    topology = reads.topology(s)
+    memo = SettingsCache()
+    for start in range(0, len(skus), FACTS_CHUNK):
+        chunk = skus[start:start + FACTS_CHUNK]
+        views = reads.products(s, chunk)
+        rows = []
+        for stock in topology.stocks.values():
+            for view in views.values():
+                snapshot = snapshot_of(view.product, stock, topology, view.source_items,
+                                       Decimal(0))
+                settings = memo.settings(snapshot, topology.version, None)
+                rows.append(codec.facts_row(facts_of(snapshot, settings)))
+        s.many(sql.UPSERT_FACTS, rows)
+        if len(views) < len(chunk):
+            s.run(sql.FORGET_FACTS, (codec.json_list(chunk),))
+
+
+def rebuild_facts_if_stale(s: Session) -> bool:
+    """Recompute every row when they were computed by an older :data:`FACTS_VERSION` (or
+    not at all); call inside a write transaction. Returns whether it did."""
+    if int(s.run(sql.FACTS_VERSION)[0][0]) >= FACTS_VERSION:
+        return False
+    refresh_facts(s, [EVERYTHING])
+    s.run(sql.SET_FACTS_VERSION, (FACTS_VERSION,))
+    return True
 
 
 def record_changes(s: Session, keys: Sequence[ChangedKey]) -> None:

@@ -124,7 +124,7 @@ def read_db(db: Path) -> tuple[dict[str, dict[str, Any]], list[tuple[Any, ...]],
         reservations = conn.execute(
             "SELECT sku, stock_id, quantity, metadata FROM reservations ORDER BY id").fetchall()
         totals = {(sku, stock): Decimal(total) for sku, stock, total in conn.execute(
-            "SELECT sku, stock_id, total FROM reservation_totals")}
+            "SELECT sku, stock_id, reserved FROM stock_facts") if Decimal(total) != 0}
     return orders, reservations, totals, integrity
 
 

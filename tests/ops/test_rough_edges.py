@@ -47,7 +47,8 @@ async def test_development_mode_does_not_announce_production(
 # --- explain in 80 columns ----------------------------------------------------------------
 
 async def explained(api: Api, sku: str, width: int) -> str:
-    (found,) = await api.services.storefront.availability("eu_website", [sku], None)
+    (found,) = await api.services.storefront.availability("eu_website", [sku], None,
+                                                          provenance=True)
     assert isinstance(found, Availability)
     out = io.StringIO()
     render_explain(found, "eu_website", Console(file=out, width=width, color_system=None))
@@ -59,7 +60,8 @@ async def test_explain_fits_80_columns(api: Api, sku: str) -> None:
     text = await explained(api, sku, 80)
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 80
-    (found,) = await api.services.storefront.availability("eu_website", [sku], None)
+    (found,) = await api.services.storefront.availability("eu_website", [sku], None,
+                                                          provenance=True)
     assert found is not None
     for setting in found.settings:
         # Each option on one line with its value and level, never broken in the middle.

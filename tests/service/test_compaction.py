@@ -1,5 +1,5 @@
 """Reservation compaction (docs/rules.md §1, §7): reservations of an (order, sku, stock) group that
-sums to exactly zero may be removed; nothing a storefront or the totals table sees changes.
+sums to exactly zero may be removed; nothing a storefront or the reservation totals see changes.
 
 Runs the real OrderService on a SQLite file; the reservation rows and the totals table are read
 straight from the file (stdlib sqlite3), independently of the store's own readers.
@@ -78,9 +78,10 @@ class Shop:
                 for row_id, order_id, sku, stock, qty in found]
 
     def totals(self) -> dict[tuple[str, int], str]:
-        """The reservation_totals table, raw text included."""
+        """The non-zero reservation totals of the availability facts, raw text included."""
         with closing(sqlite3.connect(self.path)) as conn:
-            found = conn.execute("SELECT sku, stock_id, total FROM reservation_totals").fetchall()
+            rows = conn.execute("SELECT sku, stock_id, reserved FROM stock_facts").fetchall()
+            found = [row for row in rows if D(row[2]) != 0]
         return {(sku, stock): total for sku, stock, total in found}
 
     async def salable(self) -> dict[str, tuple[Decimal | None, bool, Decimal]]:

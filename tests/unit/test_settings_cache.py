@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.domain.inheritance import resolve
-from gateway.services.settings_cache import SettingsCache
+from gateway.domain.settings_memo import SettingsCache
 from tests.unit.builders import item, snapshot
 
 PRODUCT_A = {"backorders": "allow", "min_sale_qty_by_group": {"wholesale": 10}}

@@ -14,8 +14,8 @@ from gateway.api.admin.types import (
     ImportResult,
     InventoryConfig,
     LintFinding,
-    Product,
     ProductInput,
+    ProductSettings,
     Source,
     SourceInput,
     SourceItemInput,
@@ -26,7 +26,7 @@ from gateway.api.admin.types import (
     import_result,
     inventory_config,
     lint_finding,
-    product,
+    product_settings,
     source,
     stock,
 )
@@ -61,9 +61,9 @@ class AdminQuery:
     @strawberry.field(permission_classes=BACK_OFFICE,
                       description="What the product and each of its source items set; null if "
                                   "unknown.")
-    async def product(self, info: Info[Context, None], sku: str) -> Product | None:
+    async def product(self, info: Info[Context, None], sku: str) -> ProductSettings | None:
         view = await info.context.services.admin.product(sku)
-        return product(view) if view is not None else None
+        return product_settings(view) if view is not None else None
 
     @strawberry.field(permission_classes=BACK_OFFICE,
                       description="Settings that make a product unbuyable or misleading in the "

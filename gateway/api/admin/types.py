@@ -88,8 +88,9 @@ class SourceItem:
     settings: list[SetValue]
 
 
-@strawberry.type
-class Product:
+@strawberry.type(description="What a product and each of its source items set (back office). "
+                             "Not the federated Product entity.")
+class ProductSettings:
     sku: str
     name: str
     settings: list[SetValue] = strawberry.field(description="Options set on the product "
@@ -194,8 +195,8 @@ def stock(s: StockRecord) -> Stock:
                           for link in s.sources], settings=settings(s.config))
 
 
-def product(view: ProductView) -> Product:
-    return Product(sku=view.product.sku, name=view.product.name,
+def product_settings(view: ProductView) -> ProductSettings:
+    return ProductSettings(sku=view.product.sku, name=view.product.name,
                    settings=settings(view.product.config), source_items=[
                        SourceItem(source_code=i.source, quantity=float(i.quantity),
                                   status=SourceItemStatus.of(i.in_stock),

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.api.common import CartLineInput, cart_line
 from gateway.api.context import Context
 from gateway.api.limits import check_count, check_skus, requested_lines
 from gateway.api.storefront.types import CartValidation, ProductAvailability, product_availability
+
+
+def selects(fields: Sequence[Selection], name: str) -> bool:
+    """Whether ``name`` is selected right under ``fields`` (through fragments too)."""
+    for field in fields:
+        for selection in field.selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == name:
+                    return True
+            elif selects([selection], name):  # a fragment: look inside it
+                return True
+    return False
 
 
 @strawberry.type
@@ -20,7 +35,8 @@ class StorefrontQuery:
         ctx = info.context
         check_count(skus, ctx.settings.max_skus, "SKUs")
         check_skus(skus)
-        found = await ctx.services.storefront.availability(channel, skus, customer_group)
+        found = await ctx.services.storefront.availability(
+            channel, skus, customer_group, provenance=selects(info.selected_fields, "explain"))
         return [product_availability(channel, a) if a is not None else None for a in found]
 
 

@@ -51,7 +51,7 @@ class ProductAvailability:
 
 
 def product_availability(channel: str, a: Availability) -> ProductAvailability:
-    s = a.settings
+    s = a.rules
     step = s.qty_increments
     return ProductAvailability(
         sku=a.sku, channel=channel, stock_id=a.stock_id, stock_status=a.stock_status,

@@ -1,0 +1,1 @@
+"""Live availability over WebSockets (graphql-transport-ws): the storefront subscription."""
