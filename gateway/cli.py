@@ -80,6 +80,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          header_timeout=args.header_timeout,
                          keepalive_timeout=args.keepalive_timeout)
     _sqlite_folder(settings)
+    # Open the database once before any worker starts: an unreachable server or a bad URL is
+    # one clear line and exit 2, and the schema is created or migrated once.
+    asyncio.run(_with_services(settings, _nothing))
     if settings.metrics_dir is not None:  # given by the operator: start from zero
         from gateway.metrics import clear_directory
 
@@ -88,6 +91,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Workers write their metrics to files in a private directory, removed on exit.
     with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as directory:
         return _serve(args, settings.model_copy(update={"metrics_dir": directory}))
+
+
+async def _nothing(services: Services) -> None:
+    return None
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,7 +131,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"  {problem.path}: {problem.message}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print(f"imported {import_summary(catalog, document)} into {settings.database}"
+        from gateway.store.url import display
+
+        print(f"imported {import_summary(catalog, document)} into {display(settings.database)}"
               + (" (replaced)" if args.replace else ""))
     return 0
 

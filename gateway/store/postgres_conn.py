@@ -114,11 +114,14 @@ def translate(exc: BaseException, where: str) -> StoreError | ConstraintViolatio
     if state.startswith("28"):
         return StoreUnavailable(f"PostgreSQL at {where} refused the credentials: {text}",
                                 retry_after=30.0)
+    if isinstance(exc, OSError) or state == "57P03":
+        return StoreUnavailable(f"PostgreSQL at {where} cannot be reached ({text}): retry in "
+                                "a moment", retry_after=2.0)
     if is_connection_loss(exc):
-        return StoreUnavailable(f"PostgreSQL at {where} cannot be reached or the connection "
-                                f"was lost ({text}): retry in a moment; a write happened "
-                                "whole or not at all (an order retried with the same orderId "
-                                "is never placed twice)", retry_after=2.0)
+        return StoreUnavailable(f"the connection to PostgreSQL at {where} was lost ({text}): "
+                                "retry in a moment; a write is done whole or not at all (an "
+                                "order retried with the same orderId is never placed twice)",
+                                retry_after=2.0)
     return StoreUnavailable(f"PostgreSQL at {where} failed: {text}", retry_after=5.0)
 
 
