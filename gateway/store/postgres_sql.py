@@ -135,6 +135,37 @@ PLACE_ORDER = """WITH placed AS (
         RETURNING 1
     )
     SELECT count(*) FROM placed"""
+# A placement with one reserved (sku, stock) — nearly every order — as ONE statement, so ONE
+# round trip and its own transaction: the order row (idempotency), the guarded update of the
+# total ($11: the SKU, $12: the delta; only when the order row was inserted), the reservation
+# rows and change-log keys. When the guard finds too little stock the statement must not write
+# the order either: it then divides by zero (the one error plain SQL can raise), which aborts
+# it whole; the store reads that error (22012, from this statement only) as "not enough
+# stock". Returns 1 when the order was placed, 0 when its id was taken.
+PLACE_ONE = """WITH placed AS (
+        INSERT INTO orders (order_id, channel, stock_id, customer_group, status, request_key,
+                            document)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING order_id
+    ), guarded AS (
+        UPDATE stock_facts SET reserved = reserved + $12
+        WHERE sku = $11 AND stock_id = $3 AND known AND sellable
+          AND (floor IS NULL OR reserved + $12 >= floor)
+          AND EXISTS (SELECT 1 FROM placed)
+        RETURNING 1
+    ), reserved AS (
+        INSERT INTO reservations (sku, stock_id, quantity, metadata, order_id)
+        SELECT r.sku, $3, r.quantity, r.metadata, p.order_id
+        FROM placed AS p, unnest($8::text[], $9::numeric[], $10::text[])
+            AS r (sku, quantity, metadata)
+        RETURNING 1
+    ), logged AS (
+        INSERT INTO changes (sku, stock_id) SELECT $11, $3 FROM placed RETURNING 1
+    )
+    SELECT CASE WHEN count(*) = 0 THEN 0
+                ELSE 1 / (SELECT count(*)::integer FROM guarded) END
+    FROM placed"""
 # Facts recomputed through the domain: everything but ``reserved``. Keys sorted by the caller;
 # a row that would not change is left alone (no new row version, no lock kept longer).
 UPSERT_FACTS = """INSERT INTO stock_facts

@@ -318,27 +318,37 @@ class PostgresTransaction:
             await (await self._session()).execute(statement)
 
     async def _commit_placement(self, order: Order, records: list[ReservationRecord]) -> None:
+        one = writes.single_key(records) is not None and all(r.quantity < 0 for r in records)
+
         async def place(s: Session) -> None:
-            inserted, refused = await writes.place(s, order, records)
+            if one:  # one statement, its own transaction
+                inserted, refused = await writes.place_one(s, order, records)
+            else:
+                inserted, refused = await writes.place(s, order, records)
             if not inserted or refused:
                 await self._abort()
                 if not inserted:
                     raise WriteConflict(f"order {order.order_id} was placed concurrently")
                 raise StockConflict(refused)
 
-        await self._retrying(place)
-        await self._commit_now()
+        await self._retrying(place, begin=not one)
+        if one:
+            self._link.changes_committed()
+        else:
+            await self._commit_now()
 
     async def _commit_writes(self) -> None:
         await self._retrying(self._apply)
         await self._commit_now()
 
-    async def _retrying(self, work: Callable[[Session], Awaitable[None]]) -> None:
-        """``work`` inside the transaction, replayed after a retryable failure."""
+    async def _retrying(self, work: Callable[[Session], Awaitable[None]], *,
+                        begin: bool = True) -> None:
+        """``work`` inside the transaction (``begin=False``: a single statement that is its
+        own transaction), replayed after a retryable failure."""
         while True:
             with translated(self._link.where):
                 try:
-                    await work(await self._begin())
+                    await work(await self._begin() if begin else await self._session())
                     return
                 except Exception as exc:
                     if not (is_conflict(exc) or is_connection_loss(exc)):

@@ -10,7 +10,10 @@ locked in (sku, stock) order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
+
+import asyncpg
 
 from gateway.domain.facts import FACTS_VERSION
 from gateway.domain.orders import Order, ShelfChange
@@ -142,6 +145,31 @@ async def place(s: Session, order: Order, reservations: Sequence[ReservationReco
         else:
             await s.execute(sql.ADD_RESERVED, [sku], [stock], [delta])
     return True, refused
+
+
+def single_key(reservations: Sequence[ReservationRecord]) -> tuple[str, int] | None:
+    """The one (sku, stock) a placement reserves, when it reserves exactly one."""
+    keys = {(r.sku, r.stock) for r in reservations}
+    return next(iter(keys)) if len(keys) == 1 else None
+
+
+async def place_one(s: Session, order: Order, reservations: Sequence[ReservationRecord]
+                    ) -> tuple[bool, list[tuple[str, int]]]:
+    """A new order reserving one (sku, stock), in one statement that is its own transaction
+    (no BEGIN, no COMMIT: one round trip). Returns what :func:`place` returns; nothing was
+    written unless the id was free and nothing was refused."""
+    key = single_key(reservations)
+    assert key is not None and key[1] == order.stock_id
+    delta = sum((r.quantity for r in reservations), Decimal(0))
+    try:
+        placed = await s.fetchval(sql.PLACE_ONE, *order_row(order),
+                                  [r.sku for r in reservations],
+                                  [r.quantity for r in reservations],
+                                  [codec.dump_metadata(r.metadata) for r in reservations],
+                                  key[0], delta)
+    except asyncpg.DivisionByZeroError:  # the guard refused: see sql.PLACE_ONE
+        return True, [key]
+    return bool(placed), []
 
 
 async def save_order(s: Session, order: Order, *, new: bool) -> None:
