@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Exit status of a command the database refused for now (STORE_BUSY: another writer held it
+#: too long; STORAGE_FULL: no disk space): nothing was written, run it again once the cause is
+#: gone (sysexits' EX_TEMPFAIL). Everything else that fails exits 2.
+EXIT_RETRY = 75
+EXIT_STATUS = ("exit status: 0 done; 1 lint findings; 2 error (arguments, configuration, a "
+               "catalog with problems, a database that cannot be used); 75 the database is busy "
+               "or its disk is full: nothing was written, retry once the message's cause is "
+               "gone.")
+
 
 def _settings(args: argparse.Namespace, **options: object) -> Settings:
     """The settings of this command, or exit 2 with the reason (a bad GATEWAY_* value, an
@@ -53,23 +62,24 @@ def _sqlite_folder(settings: Settings) -> None:
 
 async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *,
                          must_exist: bool = False) -> T:
-    """``work`` over the services of the database the settings name. Exits 2 when it cannot
-    be opened and, with ``must_exist`` (read-only commands), when it does not exist: a typo
-    must not create an empty database."""
+    """``work`` over the services of the database the settings name. Exits 2, with
+    ``must_exist`` (read-only commands), for a database that does not exist: a typo must not
+    create an empty one. A database that cannot be opened is a StoreError (see main)."""
     from gateway.services import build_services
     from gateway.store import DatabaseNotFound, open_store
-    from gateway.store.errors import StoreError
 
     try:
         store = await open_store(settings, must_exist=must_exist)
     except DatabaseNotFound as exc:
         _fail(str(exc))
-    except StoreError as exc:
-        _fail(f"cannot open the database: {exc.message}")
     try:
         return await work(build_services(store))
     finally:
         await store.close()
+
+
+async def _nothing(services: Services) -> None:
+    return None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -80,8 +90,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          header_timeout=args.header_timeout,
                          keepalive_timeout=args.keepalive_timeout)
     _sqlite_folder(settings)
-    # Open the database once before any worker starts: an unreachable server or a bad URL is
-    # one clear line and exit 2, and the schema is created or migrated once.
+    # Open (and migrate) the database once before any worker starts: an unreachable server, a
+    # full disk or a database of a newer version ends the command with one line (main), not a
+    # traceback per worker; the schema is created or migrated once.
     asyncio.run(_with_services(settings, _nothing))
     if settings.metrics_dir is not None:  # given by the operator: start from zero
         from gateway.metrics import clear_directory
@@ -91,10 +102,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Workers write their metrics to files in a private directory, removed on exit.
     with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as directory:
         return _serve(args, settings.model_copy(update={"metrics_dir": directory}))
-
-
-async def _nothing(services: Services) -> None:
-    return None
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,7 +210,6 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from gateway.domain.errors import DomainError
     from gateway.lint_output import progress_bar, render
     from gateway.services.lint import LintReport
-    from gateway.store.errors import StoreError
     from gateway.store.schema import SchemaError
 
     async def work(services: Services) -> LintReport:
@@ -215,7 +221,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except (sqlite3.Error, StoreError, SchemaError, OSError) as exc:
+    except (sqlite3.Error, SchemaError, OSError) as exc:  # StoreError: see main()
         print(f"error: cannot read the database: {exc}", file=sys.stderr)
         return 2
     render(report, args.channel)
@@ -233,7 +239,8 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gateway", description="Storefront availability gateway (Magento MSI rules).")
+        prog="gateway", description="Storefront availability gateway (Magento MSI rules).",
+        epilog=EXIT_STATUS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -241,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"database: a SQLite file path, sqlite:///path or "
                             f"postgresql://user@host/db (default: $GATEWAY_DATABASE, else "
                             f"{DEFAULT_DATABASE})")
+        p.epilog = EXIT_STATUS
         return p
 
     serve = with_db(sub.add_parser("serve", help="serve GraphQL (GraphiQL at /graphql)"))
@@ -282,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(func=cmd_explain)
     lint = with_db(sub.add_parser(
         "lint", help="report settings that make a product unbuyable or misleading "
-                     "(exit 0: none, 1: findings, 2: error)"))
+                     "(exit 0: none, 1: findings, 2: error, 75: database busy or disk full)"))
     lint.add_argument("--channel", default=None, help="only this channel's stock (default: "
                                                       "every stock)")
     lint.set_defaults(func=cmd_lint)
@@ -294,8 +302,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Storage trouble, a database of a newer version or a file that cannot
+    be written ends it with one line on standard error (``error: ...``, saying what to do)
+    and a non-zero status (:data:`EXIT_STATUS`), never a traceback."""
+    from gateway.catalog.io import CatalogFileError
+    from gateway.store.errors import StoreError, StoreErrorCode
+    from gateway.store.schema import SchemaError
+
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except StoreError as exc:
+        print(f"error: {exc.message} ({exc.code.value})", file=sys.stderr)
+        retry = exc.code in (StoreErrorCode.STORE_BUSY, StoreErrorCode.STORAGE_FULL)
+        return EXIT_RETRY if retry else 2
+    except (SchemaError, CatalogFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

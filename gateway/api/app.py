@@ -64,7 +64,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, services=request.app.state.services,
-                       settings=self._settings)
+                       settings=self._settings,
+                       response=response if isinstance(response, Response) else None)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.render_page(request)  # self-hosted: no CDN, strict CSP
@@ -107,6 +108,8 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             removed = await orders.compact_reservations()
+        except StoreError as exc:  # a full disk, a busy database: not a bug, retried later
+            log.warning("reservation compaction skipped: %s", exc.message)
         except Exception:  # a failed round is retried at the next interval
             log.exception("reservation compaction failed")
         else:
@@ -176,6 +179,10 @@ def create_app(settings: Settings) -> Starlette:
         try:
             services: Services = request.app.state.services
             version = await services.store.data_version()
+        except StoreError as exc:  # the database is away: said once per probe, no traceback
+            log.warning("health check: %s", exc.message)
+            return JSONResponse({"status": "unavailable", "code": exc.code.value},
+                                status_code=503)
         except Exception:  # the point of the probe is to report, not to crash
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)

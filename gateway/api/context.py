@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import GraphQLErrorExtensions
 from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
@@ -22,6 +23,9 @@ class Context:
     request: Request
     services: Services
     settings: Settings
+    #: Strawberry's response for an HTTP request (headers set on it reach the answer, e.g.
+    #: ``Retry-After``); None over a WebSocket.
+    response: Response | None = None
 
     @cached_property
     def is_back_office(self) -> bool:

@@ -15,6 +15,7 @@ from gateway.domain.options import Backorders, Level
 from gateway.domain.orders import OrderStatus
 from gateway.domain.records import SourceItemStatus
 from gateway.domain.sourcing import Algorithm
+from gateway.domain.stock_events import StockEventKind
 
 strawberry.enum(Level, name="SettingLevel", description="Where an effective setting came from.")
 strawberry.enum(Backorders, name="Backorders")
@@ -29,10 +30,12 @@ strawberry.enum(AdminErrorCode, name="AdminErrorCode",
                 description="Why part of a back-office write was refused.")
 strawberry.enum(LintCode, name="LintCode",
                 description="What a rule-lint finding is about (docs/rules.md §10).")
+strawberry.enum(StockEventKind, name="StockEventKind",
+                description="Which way a (sku, stock) crossed.")
 # The values keep the lowercase spelling order statuses have always had on the wire.
 strawberry.enum(OrderStatus, name="OrderStatus", graphql_name_from="value",
                 description="Where an order stands; rejected and not_found describe a refused "
                             "operation.")
 
 __all__ = ["AdminErrorCode", "Algorithm", "Backorders", "CartIssueCode", "Level", "LintCode",
-           "OrderErrorCode", "OrderStatus", "SourceItemStatus", "StockStatus"]
+           "OrderErrorCode", "OrderStatus", "SourceItemStatus", "StockEventKind", "StockStatus"]

@@ -6,6 +6,11 @@
   ``x-request-id`` of the answer), and reaches the client only as "Unexpected error." with
   that id in ``extensions.requestId`` and ``extensions.code = "INTERNAL_ERROR"``.
 - The query limits (depth, aliases, tokens) answer ``extensions.code = "LIMIT_EXCEEDED"``.
+- Storage trouble (a :class:`~gateway.store.errors.StoreError`: the database busy, the disk
+  full, the database unreachable) is not a bug: its code (``STORE_BUSY``, ``STORAGE_FULL``,
+  ``STORE_UNAVAILABLE``) in ``extensions.code``, its hint in ``extensions.retryAfter``
+  (seconds) and in the answer's ``Retry-After`` header, its message (what to do) as the
+  error's; logged once at WARNING, without a traceback.
 - Expected errors (validation, permissions, limits, domain refusals) are logged at DEBUG only,
   so hostile query text never fills the ERROR log.
 """
@@ -13,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -26,10 +32,12 @@ from strawberry.types.graphql import OperationType
 from gateway.api.middleware import new_request_id
 from gateway.domain.errors import DomainError
 from gateway.logs import CURRENT_REQUEST, current_request_id
+from gateway.store.errors import StoreError
 
 log = logging.getLogger("gateway.api")
 
 REQUEST_ID = "requestId"
+RETRY_AFTER = "retryAfter"
 
 
 class ApiErrorCode(StrEnum):
@@ -45,7 +53,27 @@ class ApiErrorCode(StrEnum):
 def is_unexpected(error: GraphQLError) -> bool:
     """An exception our code did not raise on purpose (a bug, a lost database, ...)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | DomainError)
+    return original is not None and not isinstance(original,
+                                                    GraphQLError | DomainError | StoreError)
+
+
+def retry_after_seconds(error: StoreError) -> int | None:
+    """The store's retry hint as whole seconds (what ``Retry-After`` takes), at least 1;
+    None when retrying is not expected to help."""
+    if error.retry_after is None:
+        return None
+    return max(1, math.ceil(error.retry_after))
+
+
+def _ask_to_retry_after(execution_context: ExecutionContext | None, seconds: int) -> None:
+    """Set ``Retry-After`` on the HTTP answer (the longest hint when several errors give one).
+    The context carries Strawberry's response when the request came over HTTP."""
+    response = getattr(getattr(execution_context, "context", None), "response", None)
+    if response is None:
+        return
+    current = response.headers.get("retry-after")
+    if current is None or int(current) < seconds:
+        response.headers["retry-after"] = str(seconds)
 
 
 #: How graphql-core and Strawberry's limiters word their refusals (they set no code).
@@ -77,6 +105,16 @@ class GatewaySchema(strawberry.Schema):
             if isinstance(original, DomainError):
                 error.extensions = {**(error.extensions or {}), "code": original.code.value}
                 log.debug("request refused: %s", error.message)
+            elif isinstance(original, StoreError):
+                seconds = retry_after_seconds(original)
+                extensions = {**(error.extensions or {}), "code": original.code.value}
+                if seconds is not None:
+                    extensions[RETRY_AFTER] = seconds
+                    _ask_to_retry_after(execution_context, seconds)
+                error.extensions = extensions
+                log.warning("%s refused by the store (%s): %s",
+                            ".".join(map(str, error.path or [])) or "request",
+                            original.code.value, original.message)
             elif is_unexpected(error):
                 request_id = current_request_id() or new_request_id().decode()
                 error.extensions = {**(error.extensions or {}), REQUEST_ID: request_id}

@@ -21,11 +21,12 @@ from strawberry.schema.config import StrawberryConfig
 from gateway.api.admin.resolvers import AdminMutation, AdminQuery
 from gateway.api.errors import MaskUnexpectedErrors
 from gateway.api.fast_path import FastPathExecutionContext
-from gateway.api.federation.schema import FederatedGatewaySchema, FederationQuery
-from gateway.api.federation.sdl import FEDERATION_VERSION
+from gateway.api.federation.schema import FederatedGatewaySchema
+from gateway.api.federation.sdl import FEDERATION_VERSION, FederationQuery
 from gateway.api.federation.types import Product
 from gateway.api.guards import RequestGuards
 from gateway.api.live.resolvers import LiveSubscription
+from gateway.api.live.stock_events import StockEventSubscription
 from gateway.api.orders.resolvers import OrderMutation, OrderQuery
 from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 from gateway.settings import Settings
@@ -42,7 +43,7 @@ class Mutation(StorefrontMutation, OrderMutation, AdminMutation):
 
 
 @strawberry.type
-class Subscription(LiveSubscription):
+class Subscription(LiveSubscription, StockEventSubscription):
     pass
 
 

@@ -17,7 +17,12 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from gateway.domain.availability import Availability, evaluate
-from gateway.domain.inheritance import EffectiveSettings, adapt_min_qty, resolve_chain
+from gateway.domain.inheritance import (
+    EffectiveSettings,
+    adapt_min_qty,
+    resolve_chain,
+    unlimited_backorders,
+)
 from gateway.domain.model import ConfigChain, StockSnapshot
 from gateway.domain.options import Backorders
 from gateway.domain.quantity import format_qty
@@ -50,7 +55,7 @@ class Rules:
 
     @property
     def unlimited_backorders(self) -> bool:
-        return self.backorders.enabled and self.min_qty >= 0
+        return unlimited_backorders(self.min_qty, self.backorders)
 
     def for_group(self, customer_group: str | None) -> Rules:
         """The rules a customer group sees (only its minimum can differ)."""

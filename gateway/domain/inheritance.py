@@ -155,7 +155,7 @@ class EffectiveSettings:
     @property
     def unlimited_backorders(self) -> bool:
         """Backorders on with a threshold ≥ 0: any quantity can be ordered."""
-        return self.backorders.enabled and self.min_qty >= 0
+        return unlimited_backorders(self.min_qty, self.backorders)
 
     @property
     def min_sale_qty(self) -> Decimal:
@@ -200,6 +200,11 @@ class EffectiveSettings:
     def show_out_of_stock(self) -> bool:
         """Listings should still display the product when it is out of stock."""
         return self._bool("show_out_of_stock")
+
+
+def unlimited_backorders(raw: Decimal, backorders: Backorders) -> bool:
+    """docs/rules.md §4: backorders on with a threshold ≥ 0 take any quantity."""
+    return backorders.enabled and raw >= 0
 
 
 def adapt_min_qty(raw: Decimal, backorders: Backorders) -> Decimal:

@@ -37,10 +37,14 @@ from gateway.domain.records import (
     Topology,
 )
 
+#: One encoder for every call: ``json.dumps`` with options builds a new one each time, which
+#: shows when a large import encodes 100,000+ rows while it holds the write lock.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def dump_json(value: object) -> str:
     """Canonical JSON text: sorted keys, compact separators."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def dump_qty(value: Decimal) -> str:
@@ -55,6 +59,8 @@ def load_qty(text: str | int | float) -> Decimal:
 
 def dump_config(config: Config) -> str:
     """A config mapping as a JSON object text (an empty config is ``{}``)."""
+    if not config:  # most products and source items set nothing of their own
+        return "{}"
     return dump_json({name: dump_value(value) for name, value in config.items()})
 
 
@@ -251,14 +257,20 @@ def facts_row(f: StockFacts) -> tuple[object, ...]:
             facts.dump_rules(f.rules))
 
 
+def stock_facts(stock_id: int, row: Sequence[Any]) -> StockFacts:
+    """A facts row (sku, assigned, in_stock, physical, reserved, rules) of ``stock_id``."""
+    sku, assigned, in_stock, physical, reserved, rules = row
+    return StockFacts(sku, stock_id, bool(assigned), bool(in_stock), Decimal(physical),
+                      Decimal(reserved), load_rules(rules))
+
+
 def facts_from_rows(stock_id: int, rows: Sequence[Sequence[Any]]) -> FactsData:
     """FactsData from the rows of FACTS_FOR_SKUS (the version row has no SKU)."""
     version = 0
     found: dict[str, StockFacts] = {}
-    for sku, assigned, in_stock, physical, reserved, rules in rows:
-        if sku is None:
-            version = int(assigned)
+    for row in rows:
+        if row[0] is None:
+            version = int(row[1])
             continue
-        found[sku] = StockFacts(sku, stock_id, bool(assigned), bool(in_stock),
-                                Decimal(physical), Decimal(reserved), load_rules(rules))
+        found[row[0]] = stock_facts(stock_id, row)
     return FactsData(version, found)

@@ -39,7 +39,9 @@ from gateway.domain.records import (
     SourceItemRecord,
     Topology,
 )
+from gateway.domain.stock_events import StockEvent
 from gateway.store import postgres_changes as changes
+from gateway.store import postgres_events as events
 from gateway.store import postgres_reads as reads
 from gateway.store import postgres_schema as schema
 from gateway.store import postgres_sql as sql
@@ -258,6 +260,14 @@ class PostgresStore:
 
     async def changes_since(self, after: int, limit: int = 10_000) -> ChangeBatch:
         return await self._read(lambda s: changes.changes_since(s, after, limit))
+
+    async def stock_event_sequence(self) -> int:
+        """The number of the latest committed stock event (0 when none)."""
+        return await self._read(events.sequence)
+
+    async def stock_events_since(self, after: int, limit: int = 500) -> list[StockEvent]:
+        """Stock events numbered after ``after`` (at most ``limit``), in commit order."""
+        return await self._read(lambda s: events.since(s, after, limit))
 
     # -- write transactions ---------------------------------------------------------------------
 

@@ -141,6 +141,21 @@ INITIAL: tuple[str, ...] = (
         pruned_below BIGINT NOT NULL
     )""",
     "INSERT INTO change_log (id, pruned_below) VALUES (1, 0)",
+    # Stock events for back offices (docs/architecture.md), numbered in commit order by the one
+    # row of stock_event_clock (see gateway.store.postgres_events).
+    """CREATE TABLE stock_events (
+        seq BIGINT PRIMARY KEY,
+        sku TEXT NOT NULL,
+        stock_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('OUT_OF_STOCK', 'BACK_IN_STOCK', 'LOW_STOCK')),
+        salable_qty NUMERIC,
+        at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )""",
+    """CREATE TABLE stock_event_clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq BIGINT NOT NULL
+    )""",
+    "INSERT INTO stock_event_clock (id, seq) VALUES (1, 0)",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL,)

@@ -113,7 +113,7 @@ ADD_RESERVED = """INSERT INTO stock_facts (sku, stock_id, reserved)
 GUARDED_RESERVE = """UPDATE stock_facts SET reserved = reserved + $3
     WHERE sku = $1 AND stock_id = $2 AND known AND sellable
       AND (floor IS NULL OR reserved + $3 >= floor)
-    RETURNING reserved"""
+    RETURNING sku, stock_id, assigned, in_stock, physical, reserved, rules"""
 # The placement's writes before its guard, in one statement: the order row (idempotency:
 # nothing more happens when the id exists), its reservations and change-log keys. Returns
 # whether the order was inserted.
@@ -135,13 +135,10 @@ PLACE_ORDER = """WITH placed AS (
         RETURNING 1
     )
     SELECT count(*) FROM placed"""
-# A placement with one reserved (sku, stock) — nearly every order — as ONE statement, so ONE
-# round trip and its own transaction: the order row (idempotency), the guarded update of the
-# total ($11: the SKU, $12: the delta; only when the order row was inserted), the reservation
-# rows and change-log keys. When the guard finds too little stock the statement must not write
-# the order either: it then divides by zero (the one error plain SQL can raise), which aborts
-# it whole; the store reads that error (22012, from this statement only) as "not enough
-# stock". Returns 1 when the order was placed, 0 when its id was taken.
+# A placement with one reserved (sku, stock) — nearly every order — in ONE statement: the
+# order row (idempotency), the guarded update of the total ($11: the SKU, $12: the delta; only
+# when the order row was inserted), the reservation rows and change-log keys. Returns whether
+# the order was inserted, and the guarded row as it is now (NULLs: the guard refused).
 PLACE_ONE = """WITH placed AS (
         INSERT INTO orders (order_id, channel, stock_id, customer_group, status, request_key,
                             document)
@@ -153,7 +150,7 @@ PLACE_ONE = """WITH placed AS (
         WHERE sku = $11 AND stock_id = $3 AND known AND sellable
           AND (floor IS NULL OR reserved + $12 >= floor)
           AND EXISTS (SELECT 1 FROM placed)
-        RETURNING 1
+        RETURNING sku, stock_id, assigned, in_stock, physical, reserved, rules
     ), reserved AS (
         INSERT INTO reservations (sku, stock_id, quantity, metadata, order_id)
         SELECT r.sku, $3, r.quantity, r.metadata, p.order_id
@@ -163,9 +160,8 @@ PLACE_ONE = """WITH placed AS (
     ), logged AS (
         INSERT INTO changes (sku, stock_id) SELECT $11, $3 FROM placed RETURNING 1
     )
-    SELECT CASE WHEN count(*) = 0 THEN 0
-                ELSE 1 / (SELECT count(*)::integer FROM guarded) END
-    FROM placed"""
+    SELECT (SELECT count(*) FROM placed) AS placed, g.*
+    FROM (SELECT 1) AS one LEFT JOIN guarded AS g ON TRUE"""
 # Facts recomputed through the domain: everything but ``reserved``. Keys sorted by the caller;
 # a row that would not change is left alone (no new row version, no lock kept longer).
 UPSERT_FACTS = """INSERT INTO stock_facts

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -44,7 +44,9 @@ from gateway.domain.records import (
     SkuData,
     Topology,
 )
+from gateway.store import codec
 from gateway.store import postgres_changes as changes
+from gateway.store import postgres_events as events
 from gateway.store import postgres_reads as reads
 from gateway.store import postgres_sql as sql
 from gateway.store import postgres_writes as writes
@@ -101,6 +103,8 @@ class PostgresTransaction:
         self._locked: set[str] = set()
         self._attempt = 0
         self._logged = False
+        # SKUs whose answers the writes may change (None: every SKU), for stock events.
+        self._touched: set[str] | None = set()
 
     # -- connection and transaction control ----------------------------------------------------
 
@@ -243,6 +247,12 @@ class PostgresTransaction:
 
     async def import_catalog(self, catalog: Catalog, *, replace: bool) -> None:
         self._bump = True
+        if replace or catalog.config is not None or catalog.sources or catalog.stocks:
+            self._touched = None
+        else:
+            self._touch_skus(p.sku for p in catalog.products)
+            self._touch_skus(i.sku for i in catalog.source_items)
+            self._touch_skus(r.sku for r in catalog.reservations)
 
         async def write(s: Session) -> list[ChangedKey]:
             keys, skus = await writes.import_catalog(s, catalog, replace=replace)
@@ -252,6 +262,7 @@ class PostgresTransaction:
 
     async def delete_product(self, sku: str) -> None:
         self._bump = True
+        self._touch_skus([sku])
 
         async def write(s: Session) -> list[ChangedKey]:
             self._touch({sku})
@@ -277,16 +288,22 @@ class PostgresTransaction:
         if self._placement is not None and self._placement[0].order_id == order.order_id:
             self._placement[1].extend(records)
             return
+        self._touch_skus(r.sku for r in records)
         self._writes.append(lambda s: writes.append_reservations(s, records))
 
     async def update_source_items(self, changes: Sequence[ShelfChange]) -> None:
         if not changes:
             return
+        self._touch_skus(c.sku for c in changes)
 
         async def write(s: Session) -> list[ChangedKey]:
             self._touch({c.sku for c in changes})
             return await writes.update_source_items(s, changes)
         self._writes.append(write)
+
+    def _touch_skus(self, skus: Iterable[str]) -> None:
+        if self._touched is not None:
+            self._touched.update(skus)
 
     def _touch(self, skus: set[str] | None) -> None:
         if skus is None or self._recompute is None:
@@ -318,37 +335,30 @@ class PostgresTransaction:
             await (await self._session()).execute(statement)
 
     async def _commit_placement(self, order: Order, records: list[ReservationRecord]) -> None:
-        one = writes.single_key(records) is not None and all(r.quantity < 0 for r in records)
+        deltas = codec.reservation_deltas(records)
 
         async def place(s: Session) -> None:
-            if one:  # one statement, its own transaction
-                inserted, refused = await writes.place_one(s, order, records)
-            else:
-                inserted, refused = await writes.place(s, order, records)
+            inserted, refused, guarded = await writes.place(s, order, records)
             if not inserted or refused:
                 await self._abort()
                 if not inserted:
                     raise WriteConflict(f"order {order.order_id} was placed concurrently")
                 raise StockConflict(refused)
+            await events.record(s, events.placement_crossings(guarded, deltas))
 
-        await self._retrying(place, begin=not one)
-        if one:
-            self._link.changes_committed()
-        else:
-            await self._commit_now()
+        await self._retrying(place)
+        await self._commit_now()
 
     async def _commit_writes(self) -> None:
         await self._retrying(self._apply)
         await self._commit_now()
 
-    async def _retrying(self, work: Callable[[Session], Awaitable[None]], *,
-                        begin: bool = True) -> None:
-        """``work`` inside the transaction (``begin=False``: a single statement that is its
-        own transaction), replayed after a retryable failure."""
+    async def _retrying(self, work: Callable[[Session], Awaitable[None]]) -> None:
+        """``work`` inside the transaction, replayed after a retryable failure."""
         while True:
             with translated(self._link.where):
                 try:
-                    await work(await self._begin() if begin else await self._session())
+                    await work(await self._begin())
                     return
                 except Exception as exc:
                     if not (is_conflict(exc) or is_connection_loss(exc)):
@@ -359,11 +369,14 @@ class PostgresTransaction:
         if self._bump or self._mode is Mode.NEW:
             await self._config()  # configuration and catalog writes hold the version row
         self._recompute = set()
+        touched = None if self._touched is None else sorted(self._touched)
+        before = await events.lock_states(s, touched)  # (sku, stock) order, like every writer
         changed: list[ChangedKey] = []
         for write in self._writes:
             changed.extend(await write(s))
         if self._recompute is None or self._recompute:
             await writes.refresh_facts(s, self._recompute)
+        await events.record(s, events.between(before, await events.read_states(s, touched)))
         if self._bump:
             version = await writes.bump_version(s)
             await s.execute("SELECT pg_notify($1, $2)", VERSION_CHANNEL, str(version))

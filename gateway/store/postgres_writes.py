@@ -10,10 +10,7 @@ locked in (sku, stock) order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 from gateway.domain.facts import FACTS_VERSION
 from gateway.domain.orders import Order, ShelfChange
@@ -119,57 +116,44 @@ async def append_reservations(s: Session, reservations: Sequence[ReservationReco
     return [key for key, _ in deltas]
 
 
-async def place(s: Session, order: Order, reservations: Sequence[ReservationRecord]
-                ) -> tuple[bool, list[tuple[str, int]]]:
+Placed = tuple[bool, list[tuple[str, int]], list[tuple[Any, ...]]]
+
+
+async def place(s: Session, order: Order, reservations: Sequence[ReservationRecord]) -> Placed:
     """A new order's writes, the guarded reservation last (docs/architecture.md "PostgreSQL").
 
-    Inserts the order (``ON CONFLICT DO NOTHING``), its reservation rows and change-log keys
-    in one statement; then, per (sku, stock) in sorted order, the guarded update of its total.
-    Returns whether the order id was free, and the keys whose guard refused (not enough stock
-    left). The caller rolls back unless the id was free and nothing was refused.
+    Inserts the order (``ON CONFLICT DO NOTHING``), its reservation rows and change-log keys,
+    and, per (sku, stock) in sorted order, the guarded update of its total — in ONE statement
+    when the order reserves one (sku, stock). Returns whether the order id was free, the keys
+    whose guard refused (not enough stock left) and the guarded facts rows as they are now.
+    The caller rolls back unless the id was free and nothing was refused.
     """
     deltas = sorted(codec.reservation_deltas(reservations).items())
     row = order_row(order)
-    inserted = await s.fetchval(sql.PLACE_ORDER, *row,
-                                [r.sku for r in reservations],
-                                [r.quantity for r in reservations],
-                                [codec.dump_metadata(r.metadata) for r in reservations])
-    if not inserted:
-        return False, []
-    refused: list[tuple[str, int]] = []
+    skus = [r.sku for r in reservations]
+    quantities = [r.quantity for r in reservations]
+    metadata = [codec.dump_metadata(r.metadata) for r in reservations]
+    if len(deltas) == 1 and deltas[0][1] < 0:
+        ((sku, stock), delta), = deltas
+        found = await s.fetchrow(sql.PLACE_ONE, *row, skus, quantities, metadata, sku, delta)
+        assert found is not None
+        if not found["placed"]:
+            return False, [], []
+        if found["sku"] is None:
+            return True, [(sku, stock)], []
+        return True, [], [tuple(found)[1:]]  # without the ``placed`` column
+    if not await s.fetchval(sql.PLACE_ORDER, *row, skus, quantities, metadata):
+        return False, [], []
+    guarded: list[tuple[Any, ...]] = []
     for (sku, stock), delta in deltas:
         if delta < 0:
-            if await s.fetchval(sql.GUARDED_RESERVE, sku, stock, delta) is None:
-                refused.append((sku, stock))
-                break  # the transaction is rolled back: no need to lock further rows
+            after = await s.fetchrow(sql.GUARDED_RESERVE, sku, stock, delta)
+            if after is None:
+                return True, [(sku, stock)], []  # rolled back: no need to lock further rows
+            guarded.append(tuple(after))
         else:
             await s.execute(sql.ADD_RESERVED, [sku], [stock], [delta])
-    return True, refused
-
-
-def single_key(reservations: Sequence[ReservationRecord]) -> tuple[str, int] | None:
-    """The one (sku, stock) a placement reserves, when it reserves exactly one."""
-    keys = {(r.sku, r.stock) for r in reservations}
-    return next(iter(keys)) if len(keys) == 1 else None
-
-
-async def place_one(s: Session, order: Order, reservations: Sequence[ReservationRecord]
-                    ) -> tuple[bool, list[tuple[str, int]]]:
-    """A new order reserving one (sku, stock), in one statement that is its own transaction
-    (no BEGIN, no COMMIT: one round trip). Returns what :func:`place` returns; nothing was
-    written unless the id was free and nothing was refused."""
-    key = single_key(reservations)
-    assert key is not None and key[1] == order.stock_id
-    delta = sum((r.quantity for r in reservations), Decimal(0))
-    try:
-        placed = await s.fetchval(sql.PLACE_ONE, *order_row(order),
-                                  [r.sku for r in reservations],
-                                  [r.quantity for r in reservations],
-                                  [codec.dump_metadata(r.metadata) for r in reservations],
-                                  key[0], delta)
-    except asyncpg.DivisionByZeroError:  # the guard refused: see sql.PLACE_ONE
-        return True, [key]
-    return bool(placed), []
+    return True, [], guarded
 
 
 async def save_order(s: Session, order: Order, *, new: bool) -> None:

@@ -18,6 +18,7 @@ from gateway.domain.records import (
     SourceItemRecord,
     Topology,
 )
+from gateway.domain.stock_events import StockEvent
 
 
 class Transaction(Protocol):
@@ -122,6 +123,14 @@ class Store(Protocol):
 
     async def compact_reservations(self) -> int:
         """Delete reservations of (order, sku, stock) groups summing to zero; returns rows."""
+
+    async def stock_event_sequence(self) -> int:
+        """The position of the latest stock event (0 when none)."""
+
+    async def stock_events_since(self, after: int, limit: int = 500) -> list[StockEvent]:
+        """The stock events (docs/architecture.md) recorded after position ``after``, at most
+        ``limit``, in commit order. Every write transaction records the crossings of the
+        pairs it touched, comparing their answers before and after it."""
 
     async def change_sequence(self) -> int:
         """The position of the latest entry of the change log (0 when none)."""

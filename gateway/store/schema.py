@@ -164,8 +164,21 @@ FACTS: tuple[str, ...] = (
     "ALTER TABLE meta ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0",
 )
 
+# Stock events for back offices: each commit records the (sku, stock) pairs whose answer
+# crossed out of stock, back in stock or into low stock (docs/rules.md §5); old rows pruned.
+STOCK_EVENTS: tuple[str, ...] = (
+    """CREATE TABLE stock_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        sku TEXT NOT NULL,
+        stock_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('OUT_OF_STOCK', 'BACK_IN_STOCK', 'LOW_STOCK')),
+        salable_qty TEXT CHECK (salable_qty IS NULL OR typeof(salable_qty) = 'text'),
+        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (INITIAL, ORDERS, CANCELLED_SPELLING, CHANGE_LOG,
-                                           FACTS)
+                                           FACTS, STOCK_EVENTS)
 
 #: The schema version this code writes and expects.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -181,8 +194,12 @@ def migrate(s: Session, name: str) -> None:
     """Bring the database to :data:`SCHEMA_VERSION` in one IMMEDIATE transaction.
 
     Applies every missing step in order and records it in ``schema_version``; rolls back on
-    any error. Raises :class:`SchemaError` when the database is newer than this code.
+    any error. Raises :class:`SchemaError` when the database is newer than this code. A
+    database already at this version is only read: opening it never waits for another
+    process's write lock (a long import must not stop an export or a worker's start).
     """
+    if _applied_version(s) == SCHEMA_VERSION:
+        return
     # IMMEDIATE: two processes opening a new file at once do not both apply the same step
     # (the second waits for the first, then sees the new version).
     s.run("BEGIN IMMEDIATE")
@@ -201,6 +218,15 @@ def migrate(s: Session, name: str) -> None:
         if s.conn.in_transaction:
             s.run("ROLLBACK")
         raise
+
+
+def _applied_version(s: Session) -> int | None:
+    """The schema version recorded in the file, by a plain read; None when not recorded."""
+    exists = s.run("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                   "'schema_version'")
+    if not exists:
+        return None
+    return int(s.run("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
 
 
 #: Tables emptied by a replacing import, children before parents (foreign keys).
@@ -315,6 +341,17 @@ FORGET_FACTS = """UPDATE stock_facts SET known = 0
       AND NOT EXISTS (SELECT 1 FROM products AS p WHERE p.sku = stock_facts.sku)"""
 FORGET_STOCKS = """UPDATE stock_facts SET known = 0
     WHERE known = 1 AND stock_id NOT IN (SELECT id FROM stocks)"""
+# The facts of known pairs, of some SKUs (?1: JSON array) or all: what stock events compare.
+FACTS_OF_SKUS = """SELECT sku, stock_id, assigned, in_stock, physical, reserved, rules
+    FROM stock_facts WHERE known = 1 AND sku IN (SELECT value FROM json_each(?))"""
+ALL_FACTS = """SELECT sku, stock_id, assigned, in_stock, physical, reserved, rules
+    FROM stock_facts WHERE known = 1"""
+INSERT_STOCK_EVENT = """INSERT INTO stock_events (sku, stock_id, kind, salable_qty)
+    VALUES (?, ?, ?, ?)"""
+STOCK_EVENT_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM stock_events"
+STOCK_EVENTS_SINCE = """SELECT seq, sku, stock_id, kind, salable_qty FROM stock_events
+    WHERE seq > ? ORDER BY seq LIMIT ?"""
+PRUNE_STOCK_EVENTS = "DELETE FROM stock_events WHERE seq <= ?"
 FACTS_VERSION = "SELECT facts_version FROM meta WHERE id = 1"
 SET_FACTS_VERSION = "UPDATE meta SET facts_version = ? WHERE id = 1"
 LIST_ALL_SKUS = "SELECT sku FROM products ORDER BY sku"

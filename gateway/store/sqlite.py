@@ -36,6 +36,7 @@ from gateway.domain.records import (
     SourceItemRecord,
     Topology,
 )
+from gateway.domain.stock_events import StockEvent
 from gateway.store import schema as sql
 from gateway.store import sqlite_reads as reads
 from gateway.store import sqlite_writes as writes
@@ -238,6 +239,14 @@ class SqliteStore:
         """Keys whose availability inputs changed after position ``after`` (at most ``limit``),
         in commit order; "everything" when the log no longer reaches back to ``after``."""
         return self._read(lambda s: reads.changes_since(s, after, limit))
+
+    async def stock_event_sequence(self) -> int:
+        """The position of the latest stock event (0 when none)."""
+        return self._read(reads.stock_event_sequence)
+
+    async def stock_events_since(self, after: int, limit: int = 500) -> list[StockEvent]:
+        """Stock events recorded after position ``after`` (at most ``limit``), in order."""
+        return self._read(lambda s: reads.stock_events_since(s, after, limit))
 
     # -- write transactions ------------------------------------------------------------------
 

@@ -67,7 +67,10 @@ def translate(exc: sqlite3.Error, path: Path | str) -> StoreError | ConstraintVi
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
         return StoreBusy("another writer holds the database (a large import?): retry in a "
                          "moment", retry_after=1.0)
-    if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
+    # A full disk shows as SQLITE_FULL when a page cannot be written, and as an I/O error
+    # when the shared-memory index (-shm) cannot be grown: opening a database on a full disk.
+    if (primary == sqlite3.SQLITE_FULL or "disk is full" in text
+            or code == sqlite3.SQLITE_IOERR_SHMSIZE):
         return StorageFull(f"no space left for {path}: free disk space, then retry; nothing "
                            "was written", retry_after=30.0)
     if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,

@@ -7,6 +7,7 @@ of SKUs (SKU lists are bound as one JSON array parameter read with ``json_each``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from gateway.domain.orders import Order
 from gateway.domain.records import (
@@ -20,6 +21,7 @@ from gateway.domain.records import (
     SourceItemRecord,
     Topology,
 )
+from gateway.domain.stock_events import StockEvent, StockEventKind
 from gateway.store import codec
 from gateway.store import schema as sql
 from gateway.store.order_codec import order_from_row
@@ -107,3 +109,13 @@ def changes_since(s: Session, after: int, limit: int) -> ChangeBatch:
         return ChangeBatch(max(after, int(latest or 0)), ())
     return ChangeBatch(int(rows[-1][0]),
                        tuple((sku, stock) for _, sku, stock in rows))
+
+
+def stock_event_sequence(s: Session) -> int:
+    return int(s.run(sql.STOCK_EVENT_SEQUENCE)[0][0])
+
+
+def stock_events_since(s: Session, after: int, limit: int) -> list[StockEvent]:
+    return [StockEvent(int(seq), sku, int(stock_id), StockEventKind(kind),
+                       None if qty is None else Decimal(qty))
+            for seq, sku, stock_id, kind, qty in s.run(sql.STOCK_EVENTS_SINCE, (after, limit))]

@@ -12,7 +12,7 @@ commits nothing and bumps nothing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -42,6 +42,7 @@ class SqliteTransaction:
         self._begun = False
         self._writes: list[Write] = []
         self._bump = False
+        self._touched: set[str] | None = set()
         # Reservation totals read in this transaction: appending needs no second read.
         self._totals: writes.Totals = {}
 
@@ -83,10 +84,17 @@ class SqliteTransaction:
 
     async def import_catalog(self, catalog: Catalog, *, replace: bool) -> None:
         self._bump = True
+        if replace or catalog.config is not None or catalog.sources or catalog.stocks:
+            self._touched = None
+        else:
+            self._touch(p.sku for p in catalog.products)
+            self._touch(i.sku for i in catalog.source_items)
+            self._touch(r.sku for r in catalog.reservations)
         self._writes.append(lambda s: writes.import_catalog(s, catalog, replace=replace))
 
     async def delete_product(self, sku: str) -> None:
         self._bump = True
+        self._touch([sku])
         self._writes.append(lambda s: writes.delete_product(s, sku))
 
     async def save_order(self, order: Order, *, new: bool) -> None:
@@ -101,11 +109,19 @@ class SqliteTransaction:
                                      metadata={"event_type": d.event_type,
                                                "order_id": order.order_id})
                    for d in deltas if d.qty != 0]
+        self._touch(r.sku for r in records)
         self._writes.append(lambda s: writes.append_reservations(s, records, self._totals))
 
     async def update_source_items(self, changes: Sequence[ShelfChange]) -> None:
         if changes:
+            self._touch(c.sku for c in changes)
             self._writes.append(lambda s: writes.update_source_items(s, changes))
+
+    def _touch(self, skus: Iterable[str]) -> None:
+        """SKUs whose availability these writes may change (None: every SKU), so that the
+        commit can compare their answers before and after (stock events)."""
+        if self._touched is not None:
+            self._touched.update(skus)
 
     # -- end ---------------------------------------------------------------------------------
 
@@ -115,16 +131,19 @@ class SqliteTransaction:
         if not self._begun and not self._writes:
             return
         begin, pending, bump = not self._begun, self._writes, self._bump
+        touched = None if self._touched is None else sorted(self._touched)
 
         def run(conn: sqlite3.Connection) -> None:
             s = Session(conn, self._meter)
             if begin:
                 s.run("BEGIN IMMEDIATE")
             try:
+                before = writes.stock_states(s, touched)
                 changed: list[ChangedKey] = []
                 for write in pending:
                     changed.extend(write(s))
                 writes.refresh_facts(s, changed)
+                writes.record_stock_events(s, before, writes.stock_states(s, touched))
                 writes.record_changes(s, changed)
                 if bump and pending:
                     writes.bump_version(s)

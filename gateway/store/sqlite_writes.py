@@ -15,6 +15,7 @@ from gateway.domain.orders import Order, ShelfChange
 from gateway.domain.records import Catalog, ChangedKey, ReservationRecord, SourceItemStatus
 from gateway.domain.settings_memo import SettingsCache
 from gateway.domain.snapshots import snapshot_of
+from gateway.domain.stock_events import StockState, crossings, state_of
 from gateway.store import codec
 from gateway.store import schema as sql
 from gateway.store import sqlite_reads as reads
@@ -139,6 +140,32 @@ def rebuild_facts_if_stale(s: Session) -> bool:
     refresh_facts(s, [EVERYTHING])
     s.run(sql.SET_FACTS_VERSION, (FACTS_VERSION,))
     return True
+
+
+States = dict[tuple[str, int], StockState]
+
+
+def stock_states(s: Session, skus: Sequence[str] | None) -> States:
+    """The stock state (docs/rules.md §5) of every known pair of ``skus`` (None: of all)."""
+    if skus is not None and not skus:
+        return {}
+    rows = (s.run(sql.ALL_FACTS) if skus is None
+            else s.run(sql.FACTS_OF_SKUS, (codec.json_list(skus),)))
+    return {(sku, stock_id): state_of(codec.stock_facts(stock_id, (sku, *row)))
+            for sku, stock_id, *row in rows}
+
+
+def record_stock_events(s: Session, before: States, after: States) -> None:
+    """Record the crossings between the states before and after this transaction's writes."""
+    events = [(sku, stock_id, kind.value,
+               None if now.salable_qty is None else codec.dump_qty(now.salable_qty))
+              for (sku, stock_id), now in after.items()
+              for kind in crossings(before.get((sku, stock_id)), now)]
+    if events:
+        s.many(sql.INSERT_STOCK_EVENT, events)
+        last = int(s.run(sql.LAST_CHANGE)[0][0])
+        if last % 1000 < len(events):
+            s.run(sql.PRUNE_STOCK_EVENTS, (last - KEEP_CHANGES,))
 
 
 def record_changes(s: Session, keys: Sequence[ChangedKey]) -> None:

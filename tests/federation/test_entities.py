@@ -48,6 +48,18 @@ async def test_entities_answer_what_the_availability_query_answers(api: Api) -> 
     assert wholesale["_entities"][0]["availability"]["quantityRule"]["minimum"] == 10
 
 
+async def test_entities_explain_like_the_availability_query(api: Api) -> None:
+    """``explain`` needs every setting's origin, which the precomputed facts do not hold."""
+    explained = FIELDS + " explain { name value level sourceCode overrides note }"
+    query = ENTITIES.replace(FIELDS, explained)
+    variables = {"channel": "eu_website", "group": "wholesale"}
+    entities = (await api.data(query, {**variables, "r": products("SHIRT", "PACK")}))
+    expected = await api.data(AVAILABILITY.replace(FIELDS, explained),
+                              {**variables, "skus": ["SHIRT", "PACK"]})
+    assert [e["availability"] for e in entities["_entities"]] == expected["availability"]
+    assert len(expected["availability"][0]["explain"]) > 10
+
+
 async def test_entities_are_public(api: Api) -> None:
     body = await api.gql(ENTITIES, {"channel": "eu_website", "r": products("SHIRT")})
     assert "errors" not in body, body

@@ -33,9 +33,11 @@ class CountingStorefront:
         self.reads: list[tuple[str, tuple[str, ...], str | None]] = []
 
     async def availability(self, channel: str, skus: Sequence[str],
-                           customer_group: str | None = None) -> list[Availability | None]:
+                           customer_group: str | None = None, *,
+                           provenance: bool = False) -> list[Availability | None]:
         self.reads.append((channel, tuple(skus), customer_group))
-        return await self.storefront.availability(channel, skus, customer_group)
+        return await self.storefront.availability(channel, skus, customer_group,
+                                                  provenance=provenance)
 
 
 @pytest.fixture

@@ -256,3 +256,23 @@ async def test_a_malformed_subscribe_is_refused_with_a_code(
         await client.subscribe("ok", WATCH, watching("SHIRT"))  # the connection still serves
         assert len(await client.events(1)) == 1
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.records
+
+
+EXPLAINED = ("subscription { availabilityChanged(channel: \"eu_website\", skus: [\"PACK\"]) { "
+             "sku salableQty explain { name value level } } }")
+
+
+async def test_explain_in_a_subscription_carries_every_settings_origin(
+        served: Served, feed: FakeFeed) -> None:
+    """Storefront reads answer from precomputed facts, which hold no provenance: a watch that
+    selects ``explain`` is answered through the engine instead."""
+    async with LiveClient.connect(served.ws) as client:
+        await client.subscribe("page", EXPLAINED, {})
+        [first] = await client.events(1)
+        assert "errors" not in first["payload"], first
+        settings = {s["name"]: s for s in answer(first)["explain"]}
+        assert settings["qty_increments"] == {"name": "qty_increments", "value": "6",
+                                              "level": "PRODUCT"}
+        await place(served, feed, "live-explain", "PACK", 6)
+        [event] = await client.events(1)
+        assert answer(event)["salableQty"] == 54.0 and len(answer(event)["explain"]) > 10

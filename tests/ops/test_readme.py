@@ -12,6 +12,7 @@ from graphql import GraphQLField, build_schema, parse, validate
 from gateway.api.errors import ApiErrorCode
 from gateway.cli import build_parser
 from gateway.settings import Settings
+from gateway.store.errors import StoreErrorCode
 from tests.servers import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -123,7 +124,7 @@ def test_documented_command_lines_are_accepted() -> None:
 
 def test_every_error_code_is_documented() -> None:
     errors = README[README.index("### Errors"):README.index("## Security")]
-    for code in ApiErrorCode:
+    for code in [*ApiErrorCode, *StoreErrorCode]:
         assert f"`{code.value}`" in errors, code
     assert "LINES_REFUSED" in README and "aliases" in errors and "INVALID_QUANTITY" in errors
 

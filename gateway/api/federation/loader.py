@@ -23,21 +23,23 @@ class AvailabilityKey(NamedTuple):
     channel: str
     customer_group: str | None
     sku: str
+    provenance: bool = False  # with every setting's origin (``explain`` is selected)
 
 
 async def _load(storefront: StorefrontService,
                 keys: Sequence[AvailabilityKey]) -> list[Availability | BaseException | None]:
-    groups: defaultdict[tuple[str, str | None], list[str]] = defaultdict(list)
+    groups: defaultdict[tuple[str, str | None, bool], list[str]] = defaultdict(list)
     for key in keys:
-        groups[key.channel, key.customer_group].append(key.sku)
+        groups[key.channel, key.customer_group, key.provenance].append(key.sku)
     answers: dict[AvailabilityKey, Availability | BaseException | None] = {}
-    for (channel, group), skus in groups.items():
+    for (channel, group, provenance), skus in groups.items():
         try:
-            found = await storefront.availability(channel, skus, group)
+            found = await storefront.availability(channel, skus, group, provenance=provenance)
         except Exception as error:  # e.g. ChannelNotFound: only this group's products fail
-            answers.update((AvailabilityKey(channel, group, sku), error) for sku in skus)
+            answers.update((AvailabilityKey(channel, group, sku, provenance), error)
+                           for sku in skus)
         else:
-            answers.update((AvailabilityKey(channel, group, sku), answer)
+            answers.update((AvailabilityKey(channel, group, sku, provenance), answer)
                            for sku, answer in zip(skus, found, strict=True))
     return [answers[key] for key in keys]
 

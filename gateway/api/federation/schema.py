@@ -1,6 +1,6 @@
 """The federation side of the schema: ``_entities`` (batched, validated) and ``_service``.
 
-``_service { sdl }`` answers the storefront subgraph (see :mod:`gateway.api.federation.sdl`).
+``_service { sdl }`` answers the storefront subgraph (:mod:`gateway.api.federation.sdl`).
 
 Strawberry's own ``_entities`` resolves representations one by one and lets a malformed one
 (no ``__typename``, not an object, ...) escape as an unexpected error. Here every
@@ -22,7 +22,6 @@ from strawberry.types import Info
 from gateway.api.context import Context
 from gateway.api.errors import ApiErrorCode, GatewaySchema
 from gateway.api.federation.loader import availability_loader
-from gateway.api.federation.sdl import subgraph_sdl
 from gateway.api.federation.types import Product
 from gateway.api.limits import MAX_SKU_LENGTH, check_count
 
@@ -62,16 +61,3 @@ class FederatedGatewaySchema(GatewaySchema, strawberry.federation.Schema):
             results.append(sku if isinstance(sku, GraphQLError) else Product(sku=sku,
                                                                               _loader=loader))
         return results
-
-
-@strawberry.type(name="_Service")
-class Service:
-    sdl: str
-
-
-@strawberry.type
-class FederationQuery:
-    @strawberry.field(name="_service", description="The subgraph's SDL for routers and "
-                                                   "composition: the public storefront part.")
-    def service(self) -> Service:
-        return Service(sdl=subgraph_sdl())

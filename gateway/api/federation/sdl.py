@@ -26,11 +26,23 @@ from gateway.api.storefront.resolvers import StorefrontMutation, StorefrontQuery
 FEDERATION_VERSION: Final = "2.3"
 
 
+@strawberry.type(name="_Service")
+class Service:
+    sdl: str
+
+
+@strawberry.type
+class FederationQuery:
+    @strawberry.field(name="_service", description="The subgraph's SDL for routers and "
+                                                   "composition: the public storefront part.")
+    def service(self) -> Service:
+        return Service(sdl=subgraph_sdl())
+
+
 @functools.cache
 def subgraph_sdl() -> str:
-    """The SDL of the storefront subgraph (computed once per process)."""
-    # Imported here: the full schema module imports this one.
-    from gateway.api.federation.schema import FederationQuery
+    """The SDL of the storefront subgraph (computed once per process); the subgraph's own
+    ``_service`` field is part of what it describes."""
 
     @strawberry.type(name="Query")
     class SubgraphQuery(StorefrontQuery, FederationQuery):

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from gateway.api.context import Context
 from gateway.api.federation.loader import AvailabilityKey
+from gateway.api.storefront.resolvers import selects
 from gateway.api.storefront.types import ProductAvailability, product_availability
 from gateway.domain.availability import Availability
 
@@ -25,5 +26,7 @@ class Product:
                                   "the SKU is unknown to the inventory.")
     async def availability(self, info: Info[Context, None], channel: str,
                            customer_group: str | None = None) -> ProductAvailability | None:
-        found = await self._loader.load(AvailabilityKey(channel, customer_group, self.sku))
+        explain = selects(info.selected_fields, "explain")
+        found = await self._loader.load(AvailabilityKey(channel, customer_group, self.sku,
+                                                        explain))
         return product_availability(channel, found) if found is not None else None

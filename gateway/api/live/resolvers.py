@@ -17,6 +17,7 @@ from strawberry.types import Info
 from gateway.api.context import Context
 from gateway.api.limits import check_count, check_skus
 from gateway.api.live.selection import answer_view
+from gateway.api.storefront.resolvers import selects
 from gateway.api.storefront.types import ProductAvailability, product_availability
 from gateway.services.live import AvailabilityHub
 
@@ -41,7 +42,9 @@ class LiveSubscription:
         check_skus(skus)
         view = answer_view(info)
         sent: dict[str, tuple[object, ...] | None] = {}
-        async with live_hub(context).watch(channel, skus, customer_group) as watch:
+        explain = selects(info.selected_fields, "explain")
+        async with live_hub(context).watch(channel, skus, customer_group,
+                                           provenance=explain) as watch:
             while True:
                 answers = await watch.next_answers()
                 for sku in watch.skus:

@@ -39,7 +39,8 @@ class AvailabilitySource(Protocol):
     """How the hub answers: the storefront's availability (one read for any SKU count)."""
 
     async def availability(self, channel: str, skus: Sequence[str],
-                           customer_group: str | None = None) -> list[Availability | None]: ...
+                           customer_group: str | None = None, *,
+                           provenance: bool = False) -> list[Availability | None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +78,12 @@ class AvailabilityHub:
                         max_pending=max(pending, default=0), sequence=self._sequence)
 
     @contextlib.asynccontextmanager
-    async def watch(self, channel: str, skus: Sequence[str],
-                    customer_group: str | None = None) -> AsyncIterator[Watch]:
+    async def watch(self, channel: str, skus: Sequence[str], customer_group: str | None = None,
+                    *, provenance: bool = False) -> AsyncIterator[Watch]:
         """A registered watch of ``skus`` (duplicates ignored); its first answers are the
-        current ones of every watched SKU. Unregistered on exit."""
-        watch = Watch(channel, tuple(dict.fromkeys(skus)), customer_group)
+        current ones of every watched SKU (with every setting's origin when ``provenance``).
+        Unregistered on exit."""
+        watch = Watch(channel, tuple(dict.fromkeys(skus)), customer_group, provenance)
         self._watches.add(watch)
         self._fresh.add(watch)
         self._wake.set()
@@ -132,11 +134,11 @@ class AvailabilityHub:
             if self._sequence is None:
                 self._sequence = await self.feed.change_sequence()
             changes = await self._read_changes(self._sequence)
-            by_group: defaultdict[tuple[str, str | None], list[Watch]] = defaultdict(list)
+            by_group: defaultdict[tuple[str, str | None, bool], list[Watch]] = defaultdict(list)
             for watch in self._watches:
                 by_group[watch.group].append(watch)
-            for (channel, group), watches in by_group.items():
-                await self._answer(channel, group, watches, fresh, changes)
+            for (channel, group, provenance), watches in by_group.items():
+                await self._answer(channel, group, provenance, watches, fresh, changes)
         except BaseException:
             self._fresh |= fresh & self._watches  # still owed their snapshot
             raise
@@ -160,8 +162,8 @@ class AvailabilityHub:
     async def _latest(self, at_least: int) -> int:
         return max(at_least, await self.feed.change_sequence())
 
-    async def _answer(self, channel: str, group: str | None, watches: Iterable[Watch],
-                      fresh: set[Watch], changes: _Changes) -> None:
+    async def _answer(self, channel: str, group: str | None, provenance: bool,
+                      watches: Iterable[Watch], fresh: set[Watch], changes: _Changes) -> None:
         wanted: dict[Watch, frozenset[str]] = {}
         for watch in watches:
             skus = (watch.sku_set if changes.everything or watch in fresh
@@ -173,7 +175,8 @@ class AvailabilityHub:
         try:
             for start in range(0, len(needed), READ_CHUNK):
                 chunk = needed[start:start + READ_CHUNK]
-                found = await self.storefront.availability(channel, chunk, group)
+                found = await self.storefront.availability(channel, chunk, group,
+                                                           provenance=provenance)
                 answers.update(zip(chunk, found, strict=True))
         except DomainError as error:  # the channel is gone: its subscriptions end with why
             for watch in wanted:

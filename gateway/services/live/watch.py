@@ -16,18 +16,21 @@ from gateway.domain.availability import Availability
 class Watch:
     """Created by :meth:`AvailabilityHub.watch`; read with :meth:`next_answers`."""
 
-    def __init__(self, channel: str, skus: tuple[str, ...], customer_group: str | None) -> None:
+    def __init__(self, channel: str, skus: tuple[str, ...], customer_group: str | None,
+                 provenance: bool = False) -> None:
         self.channel = channel
         self.skus = skus
         self.sku_set = frozenset(skus)
         self.customer_group = customer_group
+        self.provenance = provenance  # its answers carry every setting's origin (explain)
         self._pending: dict[str, Availability | None] = {}
         self._failure: BaseException | None = None
         self._wake = asyncio.Event()
 
     @property
-    def group(self) -> tuple[str, str | None]:
-        return self.channel, self.customer_group
+    def group(self) -> tuple[str, str | None, bool]:
+        """Watches answered by the same read."""
+        return self.channel, self.customer_group, self.provenance
 
     @property
     def pending(self) -> int:
