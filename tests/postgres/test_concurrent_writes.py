@@ -150,3 +150,29 @@ async def test_a_double_cancellation_releases_once(open_postgres: OpenPostgres,
     assert all(outcome.ok for outcome in outcomes)
     assert reserved(postgres_url) == {"A": D(0)}
     assert len(query(postgres_url, "SELECT id FROM reservations")) == 2  # −3 and +3
+
+
+async def test_racing_placements_record_the_crossing_once(open_postgres: OpenPostgres,
+                                                          postgres_url: str) -> None:
+    """However the placements of the last units interleave across replicas, the one that
+    takes the last unit records OUT_OF_STOCK, once; a cancellation brings it back, once."""
+    replicas = await shop(open_postgres, {"HOT": 20})
+    store = replicas[0].store
+    start = await store.stock_event_sequence()
+    async with asyncio.timeout(120):
+        outcomes = await asyncio.gather(*(
+            replicas[n % 3].orders.place_order(f"e{n}", CHANNEL, [RequestedLine("HOT", "1")])
+            for n in range(60)))
+    placed = [o.order_id for o in outcomes if o.ok]
+    assert len(placed) == 20
+    events = await store.stock_events_since(start)
+    # (never low: with the default notify quantity of 1, only 0 is below it)
+    assert [(e.sku, e.kind.value, e.salable_qty) for e in events] == [
+        ("HOT", "OUT_OF_STOCK", D(0))]
+    async with asyncio.timeout(60):
+        await asyncio.gather(*(replicas[n % 3].orders.cancel_order(order_id)
+                               for n, order_id in enumerate(placed[:5])))
+    back = await store.stock_events_since(events[-1].sequence)
+    assert [(e.kind.value, e.salable_qty) for e in back] == [("BACK_IN_STOCK", D(1))]
+    numbers = [e.sequence for e in [*events, *back]]
+    assert numbers == list(range(start + 1, start + 1 + len(numbers)))  # commit order, no gap
