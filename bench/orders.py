@@ -40,6 +40,7 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import benchlib
 from make_catalog import CHANNEL, build_catalog, sku_name
@@ -109,9 +110,14 @@ def postgres_server(args: argparse.Namespace) -> Iterator[tuple[str | None, Clus
         return
     cluster = create_cluster()
     try:
+        via = f"Unix socket in {cluster.directory}" if args.unix_socket else "TCP"
         print(f"PostgreSQL: throwaway cluster {cluster.directory} on port {cluster.port} "
-              "(fsync on)")
-        yield cluster.url(), cluster
+              f"(fsync on), connected by {via}")
+        url = cluster.url()
+        if args.unix_socket:
+            url = (f"postgresql://postgres@/postgres?host={cluster.directory}"
+                   f"&port={cluster.port}")
+        yield url, cluster
     finally:
         cluster.destroy()
 
@@ -129,7 +135,8 @@ def create_database(server: str) -> str:
             await conn.close()
 
     asyncio.run(create())
-    return server.rsplit("/", 1)[0] + f"/{name}"
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
 
 
 def postgres_cpu(cluster: Cluster | None) -> float:
@@ -267,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-top", type=int, default=15)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
                         help="the store (default sqlite)")
+    parser.add_argument("--unix-socket", action="store_true",
+                        help="with the throwaway cluster: connect through its Unix socket "
+                             "instead of TCP on 127.0.0.1")
     parser.add_argument("--postgres-url", default=None,
                         help="with --backend postgresql: a server URL allowed to CREATE "
                              "DATABASE (default: start a throwaway cluster)")
