@@ -113,6 +113,7 @@ INITIAL: tuple[str, ...] = (
         floor NUMERIC,
         sellable BOOLEAN NOT NULL DEFAULT FALSE,
         rules TEXT NOT NULL DEFAULT '{{}}' {_object("rules")},
+        quiet_from NUMERIC,
         PRIMARY KEY (sku, stock_id)
     ) WITH (fillfactor = 50)""",
     """CREATE TABLE orders (

@@ -337,6 +337,18 @@ class PostgresTransaction:
     async def _commit_placement(self, order: Order, records: list[ReservationRecord]) -> None:
         deltas = codec.reservation_deltas(records)
 
+        async def fast(s: Session) -> None:
+            if not await writes.place_fast(s, order, records):
+                raise WriteConflict(f"order {order.order_id} was placed concurrently")
+
+        try:  # one statement, its own transaction, when no stock event can result
+            await self._retrying(fast, begin=False)
+        except writes.Declined:
+            pass
+        else:
+            self._link.changes_committed()
+            return
+
         async def place(s: Session) -> None:
             inserted, refused, guarded = await writes.place(s, order, records)
             if not inserted or refused:
@@ -353,12 +365,14 @@ class PostgresTransaction:
         await self._retrying(self._apply)
         await self._commit_now()
 
-    async def _retrying(self, work: Callable[[Session], Awaitable[None]]) -> None:
-        """``work`` inside the transaction, replayed after a retryable failure."""
+    async def _retrying(self, work: Callable[[Session], Awaitable[None]], *,
+                        begin: bool = True) -> None:
+        """``work`` inside the transaction (``begin=False``: one statement that is its own
+        transaction), replayed after a retryable failure."""
         while True:
             with translated(self._link.where):
                 try:
-                    await work(await self._begin())
+                    await work(await self._begin() if begin else await self._session())
                     return
                 except Exception as exc:
                     if not (is_conflict(exc) or is_connection_loss(exc)):

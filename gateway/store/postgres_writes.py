@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
+
 from gateway.domain.facts import FACTS_VERSION
 from gateway.domain.orders import Order, ShelfChange
 from gateway.domain.records import (
@@ -156,6 +158,35 @@ async def place(s: Session, order: Order, reservations: Sequence[ReservationReco
     return True, [], guarded
 
 
+class Declined(Exception):
+    """The fast placement wrote nothing: place the order in a transaction instead."""
+
+
+async def place_fast(s: Session, order: Order, reservations: Sequence[ReservationRecord]
+                     ) -> bool:
+    """A new order in ONE statement that is its own transaction (see sql.PLACE_FAST), when it
+    reserves one (sku, stock) and leaves its total in the quiet band, or reserves nothing:
+    whether the order was placed (False: its id was taken). Raises :class:`Declined` (nothing
+    written) when it must take a transaction: several totals, not enough stock, or a total
+    near a stock-state boundary."""
+    deltas = sorted(codec.reservation_deltas(reservations).items())
+    row = order_row(order)
+    skus = [r.sku for r in reservations]
+    quantities = [r.quantity for r in reservations]
+    metadata = [codec.dump_metadata(r.metadata) for r in reservations]
+    if not deltas:  # nothing reserved (stock not managed): nothing guarded, no stock event
+        return bool(await s.fetchval(sql.PLACE_ORDER, *row, skus, quantities, metadata))
+    if len(deltas) > 1 or deltas[0][1] >= 0:
+        raise Declined
+    ((sku, _), delta), = deltas
+    try:
+        placed = await s.fetchval(sql.PLACE_FAST, *row, skus, quantities, metadata, sku,
+                                  delta)
+    except asyncpg.DivisionByZeroError:  # see sql.PLACE_FAST
+        raise Declined from None
+    return bool(placed)
+
+
 async def save_order(s: Session, order: Order, *, new: bool) -> None:
     row = order_row(order)
     await s.execute(sql.INSERT_ORDER if new else sql.UPDATE_ORDER, *row)
@@ -207,7 +238,7 @@ async def _write_facts(s: Session, topology: Topology, skus: list[str]) -> set[s
     views = await reads.products(s, skus)
     rows = facts_rows(topology, views)
     if rows:
-        await s.execute(sql.UPSERT_FACTS, *_columns(rows, 8))
+        await s.execute(sql.UPSERT_FACTS, *_columns(rows, 9))
     return set(views)
 
 

@@ -20,6 +20,7 @@ import asyncpg
 from gateway.domain.cart import CartIssueCode, RequestedLine
 from gateway.services import Services, build_services
 from gateway.services.orders import OrderOutcome
+from gateway.store.postgres import PostgresStore
 from tests.concurrency.conftest import CHANNEL, STOCK_ID, catalog
 from tests.postgres.conftest import OpenPostgres
 from tests.postgres_support import query
@@ -176,3 +177,23 @@ async def test_racing_placements_record_the_crossing_once(open_postgres: OpenPos
     assert [(e.kind.value, e.salable_qty) for e in back] == [("BACK_IN_STOCK", D(1))]
     numbers = [e.sequence for e in [*events, *back]]
     assert numbers == list(range(start + 1, start + 1 + len(numbers)))  # commit order, no gap
+
+
+async def test_a_placement_far_from_any_boundary_commits_in_its_one_write(
+        open_postgres: OpenPostgres) -> None:
+    """Order lookup, SKU read, and one write that is its own transaction; only a placement
+    that may cross a stock-state boundary (here: the last units) takes a transaction, in which
+    the domain decides its stock event."""
+    (replica,) = await shop(open_postgres, {"A": 10}, count=1)
+    store = replica.store
+    assert isinstance(store, PostgresStore)
+    assert (await replica.orders.place_order("warm", CHANNEL, [RequestedLine("A", "1")])).ok
+    start = await store.stock_event_sequence()
+    before = store.statements  # (the topology is cached now)
+    assert (await replica.orders.place_order("far", CHANNEL, [RequestedLine("A", "1")])).ok
+    assert store.statements - before == 3
+    before = store.statements
+    assert (await replica.orders.place_order("last", CHANNEL, [RequestedLine("A", "8")])).ok
+    assert store.statements - before > 3  # declined, then BEGIN … COMMIT
+    assert [(e.sku, e.kind.value, e.salable_qty)
+            for e in await store.stock_events_since(start)] == [("A", "OUT_OF_STOCK", D(0))]

@@ -6,6 +6,7 @@ guard exactly when the engine's check refuses it."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -13,24 +14,36 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.domain.facts import StockFacts, load_rules
+from gateway.domain.facts import StockFacts, availability_of, load_rules
 from gateway.services import Services, build_services
 from gateway.store.postgres import PostgresStore
+from gateway.store.postgres_facts import quiet_from
 from tests.postgres_support import PostgresServer, query
 from tests.service.test_facts import SKUS, WRITES, answer, apply, assert_facts_agree
 from tests.support import SHOP
 
+#: Offsets above a row's quiet boundary at which the domain is asked again.
+ABOVE = [Decimal(x) for x in ("0", "0.0001", "0.5", "1", "7.25", "123.4567", "99999")]
+
 
 def assert_guards_are_the_domains(url: str) -> int:
     """Every known row's stored floor and sellable equal what the domain derives from the
-    row's own facts."""
+    row's own facts, and above its quiet boundary the domain's stock state never changes (so
+    a placement that stays there cannot cross anything)."""
     rows = query(url, "SELECT sku, stock_id, assigned, in_stock, physical, reserved, floor, "
-                      "sellable, rules FROM stock_facts WHERE known")
-    for sku, stock_id, assigned, in_stock, physical, reserved, floor, sellable, rules in rows:
+                      "sellable, rules, quiet_from FROM stock_facts WHERE known")
+    for (sku, stock_id, assigned, in_stock, physical, reserved, floor, sellable, rules,
+         quiet) in rows:
         facts = StockFacts(str(sku), int(str(stock_id)), bool(assigned), bool(in_stock),
                            Decimal(str(physical)), Decimal(str(reserved)),
                            load_rules(str(rules)))
         assert (floor, sellable) == (facts.floor, facts.sellable), sku
+        assert quiet == quiet_from(facts), sku
+        if quiet is not None:
+            states = {(a.is_salable, a.low_stock) for a in (
+                availability_of(replace(facts, reserved=Decimal(str(quiet)) + extra))
+                for extra in ABOVE)}
+            assert len(states) == 1, (sku, stock_id, quiet, states)
     return len(rows)
 
 
