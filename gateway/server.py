@@ -106,16 +106,21 @@ class GatewayConfig(uvicorn.Config):
 
 
 def serve(app_factory: Callable[[], Any], settings: Settings, *, host: str, port: int,
-          workers: int, log_config: dict[str, Any]) -> None:
-    """Serve ``app_factory()`` with ``workers`` processes until interrupted."""
+          workers: int, log_config: dict[str, Any], loop: str = "asyncio",
+          http: type[asyncio.Protocol] | None = None) -> None:
+    """Serve ``app_factory()`` with ``workers`` processes until interrupted.
+
+    HTTP is parsed by httptools (C) through the guarded protocol, on the standard library's
+    asyncio loop; ``loop``/``http`` choose others for benchmarks (bench/lane.py), README,
+    "Performance", says what each costs."""
     soft = raise_open_file_limit()
     cap = connection_cap(settings)
     if cap < settings.max_connections:
         log.warning("at most %d connections per worker: the open-file limit is %d "
                     "(GATEWAY_MAX_CONNECTIONS=%d)", cap, soft, settings.max_connections)
     config = GatewayConfig(app_factory, settings, factory=True, host=host, port=port,
-                           workers=workers, access_log=False, loop="asyncio",
-                           http=guarded_protocol(), backlog=accept_backlog(),
+                           workers=workers, access_log=False, loop=loop,
+                           http=http or guarded_protocol(), backlog=accept_backlog(),
                            timeout_keep_alive=settings.keepalive_timeout,
                            log_config=log_config, log_level=settings.log_level)
     if workers <= 1:

@@ -15,16 +15,20 @@ from cross_web import HTTPException  # what strawberry answers with
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from gateway.api import graphiql
 from gateway.api.context import Context
 from gateway.api.edge import EdgeGuard
 from gateway.api.errors import ApiErrorCode
+from gateway.api.lane import Lane, PersistedQueries, read_body
 from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.middleware import RequestContext
 from gateway.api.refusals import RequestRefused
@@ -48,19 +52,56 @@ log = logging.getLogger("gateway")
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and a faster JSON encoder; subscriptions over
-    graphql-transport-ws only, from the gateway's own origin or an allowed one."""
+    """Strawberry's ASGI view with our context, a faster JSON encoder, persisted queries and
+    the compiled lane for known ``availability`` queries (:mod:`gateway.api.lane`);
+    subscriptions over graphql-transport-ws only, from the gateway's own origin or an allowed
+    one."""
 
     graphql_transport_ws_handler_class = LiveTransportHandler
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(build_schema(settings),
-                         graphql_ide=None if settings.production else "graphiql",
+    def __init__(self, settings: Settings, lane: bool = True) -> None:
+        schema = build_schema(settings)
+        super().__init__(schema, graphql_ide=None if settings.production else "graphiql",
                          allow_queries_via_get=False,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                          max_subscriptions_per_connection=None,  # ours, with a code
                          allowed_origins=settings.ws_allowed_origins)
         self._settings = settings
+        self.persisted = PersistedQueries()
+        self.lane = Lane(schema._schema, settings, self.persisted) if lane else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (self.lane is None or scope["type"] != "http" or self._stream_transport_map
+                or not self.lane.reads(scope)):
+            await super().__call__(scope, receive, send)
+            return
+        # A JSON POST's body is read here rather than in run(): the lane answers from it, or
+        # hands it to the normal path, run as Strawberry's __call__ runs it.
+        body, receive = await read_body(receive)
+        if await self.lane.answer(scope, body, send):
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if request.method == "POST" and isinstance(data, GraphQLRequestData):
+            data.query = self.persisted.resolve(data.query, data.extensions)
+        return data
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
+                             context: Any, root_value: Any,
+                             request_data: GraphQLRequestData) -> ExecutionResult:
+        result = await super().execute_single(request, request_adapter, sub_response, context,
+                                              root_value, request_data)
+        if request_adapter.method == "POST":
+            self.persisted.learn(request_data, result)
+            if self.lane is not None:
+                self.lane.learn_from(request_data, result)
+        return result
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, services=request.app.state.services,
@@ -137,9 +178,10 @@ def _refresher(services: Services) -> Callable[[int], None]:
     return changed
 
 
-def create_app(settings: Settings) -> Starlette:
-    """A ready-to-serve app; the store opens in the lifespan and closes on shutdown."""
-    graphql_app = GatewayGraphQL(settings)
+def create_app(settings: Settings, lane: bool = True) -> Starlette:
+    """A ready-to-serve app; the store opens in the lifespan and closes on shutdown.
+    ``lane=False`` leaves every request to Strawberry (the lane's differential tests)."""
+    graphql_app = GatewayGraphQL(settings, lane=lane)
     metrics = GatewayMetrics(settings.metrics_dir)
 
     @contextlib.asynccontextmanager
