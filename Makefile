@@ -31,10 +31,16 @@ $(TEST_STAMP): pyproject.toml $(TEST_LOCK) | $(BIN)/python
 
 install: $(RUN_STAMP)
 
+# The demo shop is imported into a database that does not exist yet (PostgreSQL: one without
+# the gateway's tables, which `gateway export` refuses).
 run: $(RUN_STAMP)
-	@test -f $(DB) || $(BIN)/gateway import data/demo-catalog.json --db $(DB)
+	@case '$(DB)' in \
+	  postgres*://*) $(BIN)/gateway export --db '$(DB)' > /dev/null 2>&1 || \
+	                 $(BIN)/gateway import data/demo-catalog.json --db '$(DB)' ;; \
+	  *) test -f '$(DB)' || $(BIN)/gateway import data/demo-catalog.json --db '$(DB)' ;; \
+	esac
 	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql  (demo shop in $(DB); Ctrl+C stops)"
-	$(BIN)/gateway serve --db $(DB) --host $(HOST) --port $(PORT)
+	$(BIN)/gateway serve --db '$(DB)' --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

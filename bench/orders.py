@@ -13,28 +13,40 @@ the database and checks that nothing was lost or double counted: accepted answer
 orders == reservation rows, and for every SKU the reservation total == −(accepted orders of
 that SKU).
 
+``--backend postgresql`` runs the same against PostgreSQL: a fresh database per scenario on
+the server of ``--postgres-url`` (a URL it may create databases with), or, without it, on a
+throwaway cluster it starts itself (fsync on; see tests/pgcluster.py) and removes afterwards.
+
     .venv/bin/python bench/orders.py --workers 4 --duration 10
+    .venv/bin/python bench/orders.py --workers 4 --duration 10 --backend postgresql
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import itertools
 import json
+import os
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import benchlib
 from make_catalog import CHANNEL, build_catalog, sku_name
+
+sys.path.insert(0, str(benchlib.ROOT))
+from tests.pgcluster import Cluster, create_cluster
 
 TOKEN = "bench-admin-token"
 MUTATION = ("mutation Place($orderId: String!, $channel: String!, $lines: [CartLineInput!]!) {"
@@ -44,17 +56,37 @@ HOT_STOCK = 50_000_000  # per source (the file format allows < 10^8)
 SPREAD_STOCK = 1_000_000
 
 
-def verify(db: Path, accepted: Counter[str], unknown: int) -> bool:
-    """Compare the client's accepted orders with what the database holds."""
+ORDERS = "SELECT count(*) FROM orders"
+ROWS = ("SELECT count(*) FROM reservations WHERE order_id IS NOT NULL"
+        " AND order_id LIKE 'bench-%'")
+TOTALS = "SELECT sku, reserved FROM stock_facts"
+
+
+def counts(db: str) -> tuple[int, int, dict[str, Decimal]]:
+    """Stored orders, their reservation rows and the reservation totals, read directly."""
+    if db.startswith("postgresql://"):
+        import asyncpg
+
+        async def read() -> tuple[int, int, dict[str, Decimal]]:
+            conn = await asyncpg.connect(db)
+            try:
+                return (int(await conn.fetchval(ORDERS)), int(await conn.fetchval(ROWS)),
+                        {sku: Decimal(total) for sku, total in await conn.fetch(TOTALS)})
+            finally:
+                await conn.close()
+
+        return asyncio.run(read())
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        orders = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
-        rows = conn.execute("SELECT count(*) FROM reservations WHERE order_id IS NOT NULL"
-                            " AND order_id LIKE 'bench-%'").fetchone()[0]
-        totals = {sku: Decimal(total) for sku, total in
-                  conn.execute("SELECT sku, reserved FROM stock_facts")}
+        return (conn.execute(ORDERS).fetchone()[0], conn.execute(ROWS).fetchone()[0],
+                {sku: Decimal(total) for sku, total in conn.execute(TOTALS)})
     finally:
         conn.close()
+
+
+def verify(db: str, accepted: Counter[str], unknown: int) -> bool:
+    """Compare the client's accepted orders with what the database holds."""
+    orders, rows, totals = counts(db)
     expected = sum(accepted.values())
     reserved = -sum(totals.values(), Decimal(0))
     wrong = [sku for sku in set(totals) | set(accepted)
@@ -67,7 +99,68 @@ def verify(db: Path, accepted: Counter[str], unknown: int) -> bool:
     return ok
 
 
-def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> bool:
+@contextlib.contextmanager
+def postgres_server(args: argparse.Namespace) -> Iterator[tuple[str | None, Cluster | None]]:
+    """The maintenance URL of the server to create databases on (None: SQLite)."""
+    if args.backend != "postgresql":
+        yield None, None
+        return
+    if args.postgres_url:
+        yield args.postgres_url, None
+        return
+    cluster = create_cluster()
+    try:
+        via = f"Unix socket in {cluster.directory}" if args.unix_socket else "TCP"
+        print(f"PostgreSQL: throwaway cluster {cluster.directory} on port {cluster.port} "
+              f"(fsync on), connected by {via}")
+        url = cluster.url()
+        if args.unix_socket:
+            url = (f"postgresql://postgres@/postgres?host={cluster.directory}"
+                   f"&port={cluster.port}")
+        yield url, cluster
+    finally:
+        cluster.destroy()
+
+
+def create_database(server: str) -> str:
+    import asyncpg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(server)
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+def postgres_cpu(cluster: Cluster | None) -> float:
+    """CPU seconds used so far by the cluster's postmaster and its children."""
+    if cluster is None:
+        return 0.0
+    pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / benchlib.CLK_TCK
+
+
+def run_scenario(name: str, args: argparse.Namespace, workdir: Path,
+                 server: str | None = None, cluster: Cluster | None = None) -> bool:
     catalog = build_catalog(args.skus, seed=args.seed, variety=False,
                             quantity=(SPREAD_STOCK, SPREAD_STOCK))
     hot = sku_name(0)
@@ -75,9 +168,9 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> bool:
         if item["sku"] == hot:
             item["quantity"] = HOT_STOCK
     path = workdir / f"{name}.json"
-    db = workdir / f"{name}.sqlite3"
+    db = create_database(server) if server else str(workdir / f"{name}.sqlite3")
     path.write_text(json.dumps(catalog))
-    benchlib.import_catalog(path, db)
+    benchlib.import_catalog(path, db)  # type: ignore[arg-type]
 
     rng = random.Random(args.seed)
     accepted: Counter[str] = Counter()
@@ -109,15 +202,23 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> bool:
         else:
             rejected[json.dumps(result["error"] or result["lines"])[:120]] += 1
 
-    server = benchlib.gateway_server(db, port, args.workers, {"GATEWAY_ADMIN_TOKEN": TOKEN})
-    with server, subscribers(port, args.subscribers, hot):
+    gateway = benchlib.gateway_server(db, port, args.workers,  # type: ignore[arg-type]
+                                      {"GATEWAY_ADMIN_TOKEN": TOKEN})
+    with gateway, subscribers(port, args.subscribers, hot):
+        pg_before = postgres_cpu(cluster)
         result = benchlib.run_load(port, make_request, concurrency=args.concurrency,
                                    warmup=args.warmup, duration=args.duration, check=check,
-                                   server=server)
-        print(f"{name:6} --workers {args.workers}: {result.summary('orders/s')}", flush=True)
+                                   server=gateway)
+        pg_used = postgres_cpu(cluster) - pg_before
+        backend = "postgresql" if server else "sqlite"
+        print(f"{name:6} {backend} --workers {args.workers}: {result.summary('orders/s')}",
+              flush=True)
+        if cluster is not None:
+            print(f"  PostgreSQL: {pg_used / (args.warmup + args.duration):.0%} of one core "
+                  "(warm-up included)")
         if args.profile:
             # After the measured window: its orders are accepted too, and verified below.
-            benchlib.profile_under_load(server, lambda seconds: benchlib.run_load(
+            benchlib.profile_under_load(gateway, lambda seconds: benchlib.run_load(
                 port, make_request, concurrency=args.concurrency, warmup=0.0,
                 duration=seconds, check=check), args.profile, workdir / f"{name}.prof",
                 args.profile_top)
@@ -171,15 +272,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="after each measured window, py-spy the server for SECONDS more "
                              "under the same load and print the top frames")
     parser.add_argument("--profile-top", type=int, default=15)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the store (default sqlite)")
+    parser.add_argument("--unix-socket", action="store_true",
+                        help="with the throwaway cluster: connect through its Unix socket "
+                             "instead of TCP on 127.0.0.1")
+    parser.add_argument("--postgres-url", default=None,
+                        help="with --backend postgresql: a server URL allowed to CREATE "
+                             "DATABASE (default: start a throwaway cluster)")
     args = parser.parse_args(argv)
     print(f"before: {benchlib.machine_note()}")
     print(f"placeOrder, 1 line of qty 1, concurrency {args.concurrency}, warm-up "
           f"{args.warmup:g} s, measured {args.duration:g} s, Python client on the same machine")
     ok = True
     with tempfile.TemporaryDirectory(prefix="gateway-bench-orders-",
-                                     dir=args.tmpdir) as tmp:
+                                     dir=args.tmpdir) as tmp, \
+            postgres_server(args) as (server, cluster):
         for name in args.scenario:
-            ok = run_scenario(name, args, Path(tmp)) and ok
+            ok = run_scenario(name, args, Path(tmp), server, cluster) and ok
     if not ok:
         print("order accounting MISMATCH", file=sys.stderr)
     print(f"after: {benchlib.machine_note()}")

@@ -51,31 +51,27 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _database_file(settings: Settings, *, must_exist: bool) -> Path:
-    """The SQLite file of the settings; exits 2 for a database this version cannot open and,
-    with ``must_exist`` (read-only commands), for a file that does not exist: a typo must not
-    create an empty database."""
-    from gateway.store.url import UnsupportedDatabase, sqlite_path
+def _sqlite_folder(settings: Settings) -> None:
+    """Create the folder of a SQLite database file (``serve`` and ``import`` create it)."""
+    from gateway.store.url import DatabaseKind
 
-    try:
-        path = Path(sqlite_path(settings.database_url))
-    except UnsupportedDatabase as exc:
-        _fail(str(exc))
-    if must_exist and not path.is_file():
-        _fail(f"there is no database at {path} (check --db or GATEWAY_DATABASE; "
-              "`gateway import FILE --db PATH` creates one)")
-    return path
+    url = settings.database_url
+    if url.kind is DatabaseKind.SQLITE:
+        Path(url.target).parent.mkdir(parents=True, exist_ok=True)
 
 
 async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *,
                          must_exist: bool = False) -> T:
+    """``work`` over the services of the database the settings name. Exits 2, with
+    ``must_exist`` (read-only commands), for a database that does not exist: a typo must not
+    create an empty one. A database that cannot be opened is a StoreError (see main)."""
     from gateway.services import build_services
-    from gateway.store.sqlite import SqliteStore
+    from gateway.store import DatabaseNotFound, open_store
 
-    path = _database_file(settings, must_exist=must_exist)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(path, synchronous=settings.sqlite_synchronous)
-    await store.open()
+    try:
+        store = await open_store(settings, must_exist=must_exist)
+    except DatabaseNotFound as exc:
+        _fail(str(exc))
     try:
         return await work(build_services(store))
     finally:
@@ -93,9 +89,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args, max_connections=args.max_connections,
                          header_timeout=args.header_timeout,
                          keepalive_timeout=args.keepalive_timeout)
-    _database_file(settings, must_exist=False).parent.mkdir(parents=True, exist_ok=True)
-    # Open (and migrate) the database once before any worker starts: a full disk or a file of
-    # a newer version ends the command with one line (main), not a traceback per worker.
+    _sqlite_folder(settings)
+    # Open (and migrate) the database once before any worker starts: an unreachable server, a
+    # full disk or a database of a newer version ends the command with one line (main), not a
+    # traceback per worker; the schema is created or migrated once.
     asyncio.run(_with_services(settings, _nothing))
     if settings.metrics_dir is not None:  # given by the operator: start from zero
         from gateway.metrics import clear_directory
@@ -141,7 +138,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"  {problem.path}: {problem.message}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print(f"imported {import_summary(catalog, document)} into {settings.database}"
+        from gateway.store.url import display
+
+        print(f"imported {import_summary(catalog, document)} into {display(settings.database)}"
               + (" (replaced)" if args.replace else ""))
     return 0
 
@@ -218,7 +217,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             return await services.lint.report(args.channel, progress)
 
     try:
-        report = asyncio.run(_with_services(_settings(args), work))
+        report = asyncio.run(_with_services(_settings(args), work, must_exist=True))
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
@@ -246,8 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--db", default=None,
-                       help=f"database: a SQLite file path or sqlite:///path (default: "
-                            f"$GATEWAY_DATABASE, else {DEFAULT_DATABASE})")
+                       help=f"database: a SQLite file path, sqlite:///path or "
+                            f"postgresql://user@host/db (default: $GATEWAY_DATABASE, else "
+                            f"{DEFAULT_DATABASE})")
         p.epilog = EXIT_STATUS
         return p
 

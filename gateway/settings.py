@@ -55,6 +55,8 @@ _EXPECTED = {
     "live_max_subscriptions": "a positive integer",
     "live_max_skus": "a positive integer",
     "ws_allowed_origins": "comma-separated origins like https://shop.example.com, or *",
+    "postgres_pool_size": "a positive integer",
+    "postgres_poll_interval": "a positive number of seconds",
 }
 
 
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
     live_max_skus: PositiveInt = 100  # per availabilityChanged subscription
     # Browser origins allowed to open the WebSocket besides the gateway's own ("*": any).
     ws_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # PostgreSQL (README "PostgreSQL").
+    postgres_pool_size: PositiveInt = 10  # connections per process
+    postgres_poll_interval: PositiveSeconds = 1.0  # data-version poll, behind the NOTIFY hint
 
     @property
     def database_url(self) -> DatabaseUrl:

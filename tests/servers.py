@@ -33,12 +33,18 @@ STARTUP_TIMEOUT = 60.0
 def import_catalog(tmp_path: Path, document: dict[str, Any]) -> Path:
     """Write ``document`` as JSON and import it with the CLI into a fresh database file."""
     db = tmp_path / "gateway.sqlite3"
+    import_into(tmp_path, document, str(db))
+    return db
+
+
+def import_into(tmp_path: Path, document: dict[str, Any], database: str) -> None:
+    """Write ``document`` as JSON and import it with the CLI into ``database`` (a file path or
+    a postgresql:// URL)."""
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(document))
-    result = subprocess.run([*GATEWAY, "import", str(path), "--db", str(db), "--quiet"],
+    result = subprocess.run([*GATEWAY, "import", str(path), "--db", database, "--quiet"],
                             capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
-    return db
 
 
 def free_port() -> int:
@@ -78,19 +84,22 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_server(db: Path, workers: int = 1, token: str = "test-token", *,
+def running_server(db: Path | str, workers: int = 1, token: str = "test-token", *,
                    log: Path | None = None,
                    env: dict[str, str] | None = None,
                    args: tuple[str, ...] = (),
                    open_files: tuple[int, int] | None = None) -> Iterator[Server]:
-    """Serve ``db`` with ``workers`` processes on a free port; yield once /healthz is 200.
+    """Serve ``db`` (a file, or a postgresql:// URL with ``log`` given) with ``workers``
+    processes on a free port; yield once /healthz is 200.
 
     The background reservation compaction is off unless ``env`` turns it on: the tests read
     reservation rows and must not race a compaction round. ``args`` are added to the command
     line; ``open_files`` (soft, hard) is the server's RLIMIT_NOFILE.
     """
     port = free_port()
-    log = log or db.with_name(f"server-{port}.log")
+    if log is None:
+        assert isinstance(db, Path), "give the log file of a server on a database URL"
+        log = db.with_name(f"server-{port}.log")
     environ = {**os.environ, "GATEWAY_ADMIN_TOKEN": token, "GATEWAY_COMPACT_INTERVAL": "0",
                **(env or {})}
     environ.pop("GATEWAY_ENV", None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -44,9 +44,9 @@ from gateway.services import Services, build_services
 from gateway.services.live import AvailabilityHub
 from gateway.services.orders import OrderService
 from gateway.settings import Settings
+from gateway.store import open_store
 from gateway.store.errors import StoreError
-from gateway.store.sqlite import SqliteStore
-from gateway.store.url import sqlite_path
+from gateway.store.protocol import SharedStore
 
 log = logging.getLogger("gateway")
 
@@ -158,6 +158,26 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
                 log.info("compacted %d reservation rows", removed)
 
 
+def _refresher(services: Services) -> Callable[[int], None]:
+    """A data-version subscriber that reloads the cached topology in the background (the
+    next request would reload it anyway: this only takes the reload off its path)."""
+    running: set[asyncio.Task[object]] = set()
+
+    async def reload() -> None:
+        try:
+            await services.reader.topology()
+        except Exception as exc:  # the next request retries, and reports
+            log.debug("topology refresh failed: %s", exc)
+
+    def changed(version: int) -> None:
+        if not running:
+            task: asyncio.Task[object] = asyncio.ensure_future(reload())
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+    return changed
+
+
 def create_app(settings: Settings, lane: bool = True) -> Starlette:
     """A ready-to-serve app; the store opens in the lifespan and closes on shutdown.
     ``lane=False`` leaves every request to Strawberry (the lane's differential tests)."""
@@ -166,10 +186,10 @@ def create_app(settings: Settings, lane: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = SqliteStore(sqlite_path(settings.database_url),
-                            synchronous=settings.sqlite_synchronous)
-        await store.open()
+        store = await open_store(settings)
         services = app.state.services = build_services(store)
+        if isinstance(store, SharedStore):  # other replicas write too: refresh caches early
+            store.watch_data_version(_refresher(services))
         install(metrics)
         metrics.watch(services.reader)
         if not settings.admin_token:

@@ -8,6 +8,8 @@ calls and saves.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,7 +24,11 @@ from gateway.domain.orders import Order, OrderStatus, ShipmentLine
 from gateway.domain.records import ReservationRecord
 from gateway.domain.sourcing import Algorithm, Destination, select_sources
 from gateway.services.reader import InventoryReader, Loaded
+from gateway.store.errors import StoreBusy, WriteConflict
 from gateway.store.protocol import Transaction
+
+#: Placements re-checked after losing a race at the write before giving up (STORE_BUSY).
+PLACEMENT_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,21 @@ class OrderService:
         except DomainError as exc:
             return OrderOutcome(order_id, False, error=exc)
         key = orders.request_key(channel, customer_group, lines)
+        # A backend that does not serialise placements (PostgreSQL) checks again at the write
+        # and refuses when a concurrent placement took the stock (or the order id) after this
+        # check: the check then runs again on fresh data and answers from what it finds.
+        for attempt in range(PLACEMENT_ATTEMPTS):
+            try:
+                return await self._place(order_id, channel, lines, customer_group, key)
+            except WriteConflict:
+                await asyncio.sleep(random.uniform(0, 0.002 * 2 ** attempt))
+        raise StoreBusy("this order kept racing other orders for the same stock: retry it "
+                        "(with the same orderId)", retry_after=0.5)
+
+    async def _place(self, order_id: str, channel: str, lines: Sequence[RequestedLine],
+                     customer_group: str | None, key: str) -> OrderOutcome:
+        """One attempt: check and reserve in one transaction (raises WriteConflict when the
+        store refused the reservation after the check)."""
         async with self.store.transaction() as tx:
             existing = await tx.get_order(order_id)
             if existing is not None:

@@ -48,3 +48,24 @@ class ConstraintViolation(Exception):
     """The schema refused a write the caller should have validated first (a foreign key, a
     CHECK): a bug of the gateway, not the client's fault and not worth retrying. Nothing was
     written."""
+
+
+class WriteConflict(Exception):
+    """A write lost a race with another writer after its checks were made: nothing was
+    written. The caller re-runs its check on fresh data (backends that serialise writers, like
+    SQLite, never raise it)."""
+
+
+class StockConflict(WriteConflict):
+    """A placement's guarded reservation found too little stock left for ``keys`` (sku, stock)
+    once concurrent placements committed: nothing was written; the check, re-run on fresh
+    data, answers INSUFFICIENT_STOCK (or another refusal)."""
+
+    def __init__(self, keys: list[tuple[str, int]]) -> None:
+        super().__init__(f"not enough stock left for {keys}")
+        self.keys = keys
+
+
+class DatabaseNotFound(Exception):
+    """A read-only command named a database that does not exist (no file, or a PostgreSQL
+    database without the gateway's schema); nothing was created."""

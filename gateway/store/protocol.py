@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.domain.orders import Order, ReservationDelta, ShelfChange
 from gateway.domain.records import (
@@ -140,3 +140,21 @@ class Store(Protocol):
         at most ``limit`` of them, in commit order, and the position to ask from next time.
         Every write transaction appends its keys when it commits. When the log no longer
         reaches back to ``after``, the batch says everything may have changed."""
+
+
+@runtime_checkable
+class SharedStore(Protocol):
+    """A store that other processes (replicas) write too, and that tells when they did.
+
+    The data version read with every SKU snapshot stays the truth; this only lets a process
+    refresh its caches before the next request asks (PostgreSQL: a NOTIFY hint, and a poll as
+    the safety net).
+    """
+
+    def watch_data_version(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(version)`` on the event loop whenever the data version changes
+        (whichever process wrote), within the store's poll interval."""
+
+    async def wait_for_changes(self, within: float) -> bool:
+        """Wait up to ``within`` seconds for a hint that some process committed change-log
+        entries (then read them with ``changes_since``); False when none came."""

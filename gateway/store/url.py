@@ -2,7 +2,8 @@
 
 Accepted: a plain file path (``data/gateway.sqlite3``), ``sqlite:///relative/path`` or
 ``sqlite:////absolute/path`` (SQLAlchemy's spelling: three slashes, then the path), and
-``postgresql://…`` / ``postgres://…``. Any other ``scheme://`` is refused: it must never become
+``postgresql://…`` / ``postgres://…`` (any libpq URL: user, password, host, port, database,
+query parameters such as ``sslmode``). Any other ``scheme://`` is refused: it must never become
 a directory named after the scheme.
 """
 
@@ -68,9 +69,21 @@ def _sqlite(path: str) -> DatabaseUrl:
 
 
 def sqlite_path(url: DatabaseUrl) -> str:
-    """The SQLite file of ``url``; raises UnsupportedDatabase for the kinds this version of
-    the gateway cannot open yet."""
+    """The SQLite file of ``url``; raises UnsupportedDatabase for another kind of database."""
     if url.kind is not DatabaseKind.SQLITE:
-        raise UnsupportedDatabase("PostgreSQL support is not available in this version: use "
-                                  "a SQLite file path")
+        raise UnsupportedDatabase(f"{display(url.target)} is a PostgreSQL database, not a "
+                                  "SQLite file")
     return url.target
+
+
+def display(value: str) -> str:
+    """A database setting as it may be printed or logged: a URL's password is masked."""
+    match = _SCHEME.match(value)
+    if match is None:
+        return value
+    scheme, rest = match.group(0), value[len(match.group(0)):]
+    authority, slash, path = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if at and ":" in user:
+        authority = f"{user.split(':', 1)[0]}:***@{host}"
+    return f"{scheme}{authority}{slash}{path}"

@@ -18,9 +18,12 @@ import pytest
 from gateway.domain.cart import RequestedLine
 from gateway.domain.stock_events import StockEventKind as Kind
 from gateway.services import Services, build_services
+from gateway.store.postgres import PostgresStore
+from gateway.store.protocol import Store
 from gateway.store.sqlite import SqliteStore
 from tests.live.client import LiveClient
 from tests.live.inprocess import TOKEN, Served, serving
+from tests.postgres_support import start_server
 from tests.support import SHOP
 
 EVENTS = ("subscription($skus: [String!], $after: Int) { stockEvents(channel: \"eu_website\", "
@@ -30,9 +33,11 @@ PLACE = ("mutation($id: String!, $sku: String!, $qty: Float!) { placeOrder(order
 CANCEL = "mutation($id: String!) { cancelOrder(orderId: $id) { ok } }"
 
 
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    store = SqliteStore(tmp_path / "gateway.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
+    server = start_server() if request.param == "postgresql" else None
+    database = server.create_database() if server else str(tmp_path / "gateway.sqlite3")
+    store: Store = PostgresStore(database, pool_size=2) if server else SqliteStore(database)
     await store.open()
     try:
         built = build_services(store)
@@ -40,6 +45,8 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
         yield built
     finally:
         await store.close()
+        if server:
+            server.drop_database(database)
 
 
 async def recorded(services: Services, after: int) -> list[tuple[str, int, Kind, Any]]:

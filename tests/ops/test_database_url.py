@@ -14,6 +14,7 @@ from gateway.store.url import (
     DatabaseUrl,
     DatabaseUrlError,
     UnsupportedDatabase,
+    display,
     parse_database_url,
     sqlite_path,
 )
@@ -50,10 +51,20 @@ def test_refused_values(value: str, says: str) -> None:
     assert says in str(refused.value)
 
 
-def test_postgresql_is_recognised_but_not_opened_yet() -> None:
-    url = parse_database_url("postgresql://u@h/db")
-    with pytest.raises(UnsupportedDatabase, match="PostgreSQL support is not available"):
+def test_a_postgresql_url_is_not_a_sqlite_file() -> None:
+    url = parse_database_url("postgresql://u:secret@h/db")
+    with pytest.raises(UnsupportedDatabase, match="is a PostgreSQL database") as refused:
         sqlite_path(url)
+    assert "secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("postgresql://u:secret@h:5432/db?sslmode=require", "postgresql://u:***@h:5432/db?sslmode=require"),
+    ("postgres://u@h/db", "postgres://u@h/db"),
+    ("data/gateway.sqlite3", "data/gateway.sqlite3"),
+])
+def test_a_database_is_displayed_without_its_password(value: str, shown: str) -> None:
+    assert display(value) == shown
 
 
 def test_settings_refuse_an_unknown_scheme() -> None:
@@ -90,10 +101,12 @@ def test_commands_that_read_refuse_a_missing_database(tmp_path: Path,
 
 @pytest.mark.parametrize("command", [["export"], ["serve"], ["import", "x.json"]])
 def test_a_postgresql_url_never_becomes_a_folder(tmp_path: Path, command: list[str]) -> None:
-    result = gateway(*command, "--db", "postgresql://u:p@db:5432/shop", cwd=tmp_path)
+    # Nothing listens on port 1: the server cannot be reached.
+    result = gateway(*command, "--db", "postgresql://u:secret@127.0.0.1:1/shop", cwd=tmp_path)
     assert result.returncode == 2
     if command[0] != "import":  # import first says the file is missing
-        assert "PostgreSQL support is not available in this version" in result.stderr
+        assert "error: PostgreSQL at 127.0.0.1:1/shop cannot be reached" in result.stderr
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []  # no "postgresql:" folder
     result = gateway(*command, cwd=tmp_path, env={"GATEWAY_DATABASE": "mysql://u@db/shop"})
     assert result.returncode == 2 and "unknown database scheme 'mysql://'" in result.stderr

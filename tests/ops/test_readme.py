@@ -85,14 +85,23 @@ def test_every_graphql_example_is_valid(block: str) -> None:
 
 
 def command_lines() -> list[list[str]]:
+    """Every `gateway` command of the shell examples; each side of a pipe counts, and a
+    trailing ``&`` (run in the background) is not part of the command."""
     commands = []
     for block in code_blocks("sh") + code_blocks(""):
         for line in block.splitlines():
-            line = line.split("#")[0].strip()
-            for prefix in (".venv/bin/gateway ", "gateway "):
-                if line.startswith(prefix) and "[" not in line:
-                    commands.append(shlex.split(line[len(prefix):]))
+            for part in line.split("#")[0].split(" | "):
+                part = part.strip().removesuffix("&").strip()
+                for prefix in (".venv/bin/gateway ", "gateway "):
+                    if part.startswith(prefix) and "[" not in part:
+                        commands.append(shlex.split(part[len(prefix):]))
     return commands
+
+
+def test_piped_and_background_commands_are_checked_too() -> None:
+    commands = command_lines()
+    assert ["import", "-", "--replace", "--db", "/tmp/copy.sqlite3"] in commands
+    assert ["serve", "--port", "8001", "--workers", "4"] in commands
 
 
 def test_readme_says_where_the_command_is() -> None:

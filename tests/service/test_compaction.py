@@ -1,8 +1,9 @@
 """Reservation compaction (docs/rules.md §1, §7): reservations of an (order, sku, stock) group that
 sums to exactly zero may be removed; nothing a storefront or the reservation totals see changes.
 
-Runs the real OrderService on a SQLite file; the reservation rows and the totals table are read
-straight from the file (stdlib sqlite3), independently of the store's own readers.
+Runs the real OrderService on a SQLite file and on PostgreSQL; the reservation rows and the
+totals are read straight from the database (stdlib sqlite3, or a connection of the test's own),
+independently of the store's own readers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import pytest
 from gateway.domain.cart import RequestedLine
 from gateway.services import Services, build_services
 from gateway.services.orders import OrderService
+from gateway.store.postgres import PostgresStore
+from gateway.store.protocol import Store
 from gateway.store.sqlite import SqliteStore
+from tests.postgres_support import query, start_server
 
 D = Decimal
 CHANNEL = "web"
@@ -62,26 +66,40 @@ def reservation(sku: str, qty: float, order_id: str | None = None,
 Row = tuple[int, str | None, str, int, Decimal]
 
 
+RESERVATION_ROWS = {
+    "sqlite": "SELECT id, json_extract(metadata, '$.order_id'), sku, stock_id, quantity "
+              "FROM reservations ORDER BY id",
+    "postgresql": "SELECT id, order_id, sku, stock_id, quantity::text FROM reservations "
+                  "ORDER BY id",
+}
+TOTAL_ROWS = {
+    "sqlite": "SELECT sku, stock_id, reserved FROM stock_facts",
+    "postgresql": "SELECT sku, stock_id, reserved::text FROM stock_facts",
+}
+
+
 @dataclass
 class Shop:
-    path: Path
-    store: SqliteStore
+    database: str
+    backend: str
+    store: Store
     services: Services
     orders: OrderService
 
+    def _query(self, statement: str) -> list[tuple[Any, ...]]:
+        if self.backend == "postgresql":
+            return query(self.database, statement)
+        with closing(sqlite3.connect(self.database)) as conn:
+            return conn.execute(statement).fetchall()
+
     def rows(self) -> list[Row]:
         """Every reservation row: (id, order_id, sku, stock, quantity), by id."""
-        with closing(sqlite3.connect(self.path)) as conn:
-            found = conn.execute("SELECT id, json_extract(metadata, '$.order_id'), sku, "
-                                 "stock_id, quantity FROM reservations ORDER BY id").fetchall()
-        return [(row_id, order_id, sku, stock, D(qty))
-                for row_id, order_id, sku, stock, qty in found]
+        return [(row_id, order_id, sku, stock, D(qty)) for row_id, order_id, sku, stock, qty
+                in self._query(RESERVATION_ROWS[self.backend])]
 
     def totals(self) -> dict[tuple[str, int], str]:
         """The non-zero reservation totals of the availability facts, raw text included."""
-        with closing(sqlite3.connect(self.path)) as conn:
-            rows = conn.execute("SELECT sku, stock_id, reserved FROM stock_facts").fetchall()
-            found = [row for row in rows if D(row[2]) != 0]
+        found = [row for row in self._query(TOTAL_ROWS[self.backend]) if D(row[2]) != 0]
         return {(sku, stock): total for sku, stock, total in found}
 
     async def salable(self) -> dict[str, tuple[Decimal | None, bool, Decimal]]:
@@ -111,17 +129,21 @@ class Shop:
         assert (await self.orders.cancel_order(order_id)).ok
 
 
-@pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
-    path = tmp_path / "gateway.sqlite3"
-    store = SqliteStore(path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def shop(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Shop]:
+    backend = str(request.param)
+    server = start_server() if backend == "postgresql" else None
+    database = server.create_database() if server else str(tmp_path / "gateway.sqlite3")
+    store: Store = PostgresStore(database, pool_size=2) if server else SqliteStore(database)
     await store.open()
     try:
         services = build_services(store)
         assert await services.catalog.import_document(CATALOG, replace=True) == []
-        yield Shop(path, store, services, services.orders)
+        yield Shop(database, backend, store, services, services.orders)
     finally:
         await store.close()
+        if server:
+            server.drop_database(database)
 
 
 def zero_sum_ids(rows: list[Row]) -> set[int]:

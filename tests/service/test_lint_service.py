@@ -14,7 +14,10 @@ from gateway.domain.lint import LintCode
 from gateway.lint_output import finding_line, render
 from gateway.services import Services, build_services
 from gateway.services import lint as lint_module
+from gateway.store.postgres import PostgresStore
+from gateway.store.protocol import Store
 from gateway.store.sqlite import SqliteStore
+from tests.postgres_support import start_server
 
 C = LintCode
 
@@ -40,14 +43,18 @@ CATALOG: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    store = SqliteStore(tmp_path / "lint.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
+    server = start_server() if request.param == "postgresql" else None
+    database = server.create_database() if server else str(tmp_path / "lint.sqlite3")
+    store: Store = PostgresStore(database, pool_size=2) if server else SqliteStore(database)
     await store.open()
     built = build_services(store)
     assert await built.catalog.import_document(CATALOG) == []
     yield built
     await store.close()
+    if server:
+        server.drop_database(database)
 
 
 async def test_report_of_every_stock_in_stock_then_sku_order(services: Services,

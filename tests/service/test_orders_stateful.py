@@ -39,7 +39,10 @@ from gateway.domain.errors import CartIssueCode
 from gateway.domain.orders import ShipmentLine
 from gateway.services import build_services
 from gateway.services.orders import OrderOutcome, OrderService
+from gateway.store.postgres import PostgresStore
+from gateway.store.protocol import Store
 from gateway.store.sqlite import SqliteStore
+from tests.postgres_support import start_server
 
 T = TypeVar("T")
 D = Decimal
@@ -162,7 +165,7 @@ class OrderMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.tmp = tempfile.TemporaryDirectory()
-        self.store = SqliteStore(Path(self.tmp.name) / "gateway.sqlite3")
+        self.store = self.make_store()
         self.services = build_services(self.store)
         self.service: OrderService = self.services.orders
         try:
@@ -177,6 +180,9 @@ class OrderMachine(RuleBasedStateMachine):
         self.reserved = dict.fromkeys(SKUS, ZERO)
         self.model: dict[str, OrderModel] = {}
         self.counter = 0
+
+    def make_store(self) -> Store:
+        return SqliteStore(Path(self.tmp.name) / "gateway.sqlite3")
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coroutine)
@@ -592,6 +598,26 @@ class OrderMachine(RuleBasedStateMachine):
 OrderMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
                                           deadline=None)
 TestOrders = OrderMachine.TestCase
+
+
+class PostgresOrderMachine(OrderMachine):
+    """The same machine on PostgreSQL (a fresh database per example)."""
+
+    def make_store(self) -> Store:
+        self.server = start_server()
+        self.database = self.server.create_database()
+        return PostgresStore(self.database, pool_size=2)
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            self.server.drop_database(self.database)
+
+
+PostgresOrderMachine.TestCase.settings = settings(max_examples=12, stateful_step_count=25,
+                                                  deadline=None)
+TestOrdersOnPostgres = PostgresOrderMachine.TestCase
 
 
 def test_refund_returns_latest_shipment_first() -> None:

@@ -1,12 +1,14 @@
 """Backend fixtures: every test in this package runs against each store backend.
 
-Following strawberry's pattern, the backend is a fixture parameter, so adding PostgreSQL later
-is one more entry in ``BACKENDS`` (and a branch in ``_make``), not a copy of the tests.
+Following strawberry's pattern, the backend is a fixture parameter: SQLite, PostgreSQL, and
+PostgreSQL once more in a database whose transactions are all SERIALIZABLE (the retry path
+that CockroachDB makes routine). The PostgreSQL variants skip, with the reason, when no server
+can be started (see tests/postgres_support.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,19 +24,15 @@ from gateway.domain.records import (
     SourceRecord,
     StockRecord,
 )
+from gateway.store.postgres import PostgresStore
 from gateway.store.protocol import Store
 from gateway.store.sqlite import SqliteStore
+from tests.postgres_support import start_server
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql", "postgresql-serializable"]
 
 OpenStore = Callable[[], Awaitable[Store]]
 D = Decimal
-
-
-def _make(backend: str, tmp_path: Path) -> Store:
-    if backend == "sqlite":
-        return SqliteStore(tmp_path / "gateway.sqlite3")
-    raise AssertionError(f"unknown backend {backend}")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -43,12 +41,30 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def open_store(backend: str, tmp_path: Path) -> AsyncIterator[OpenStore]:
+def database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """Where the test's stores live: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield str(tmp_path / "gateway.sqlite3")
+        return
+    server = start_server()
+    url = server.create_database(serializable=backend == "postgresql-serializable")
+    yield url
+    server.drop_database(url)
+
+
+def _make(backend: str, database: str) -> Store:
+    if backend == "sqlite":
+        return SqliteStore(database)
+    return PostgresStore(database, pool_size=4)
+
+
+@pytest.fixture
+async def open_store(backend: str, database: str) -> AsyncIterator[OpenStore]:
     """Opens another store on the same database (a second process, or a restart)."""
     opened: list[Store] = []
 
     async def factory() -> Store:
-        store = _make(backend, tmp_path)
+        store = _make(backend, database)
         await store.open()
         opened.append(store)
         return store

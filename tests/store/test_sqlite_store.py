@@ -121,7 +121,7 @@ async def test_load_skus_costs_the_same_statements_for_1_and_500_skus(store: Sto
         source_items=tuple(SourceItemRecord(sku, "s", D(n), True) for n, sku in enumerate(skus)),
         reservations=tuple(ReservationRecord(sku, 1, D(-1)) for sku in skus),
     ), replace=False)
-    assert isinstance(store, SqliteStore)  # the counter is backend instrumentation
+    assert hasattr(store, "statements")  # the counter is backend instrumentation
 
     before = store.statements
     one = await store.load_skus(skus[:1], 1)
