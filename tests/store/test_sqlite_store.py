@@ -307,12 +307,17 @@ async def test_a_closed_store_refuses_work(store: Store) -> None:
 # -- sqlite-specific ------------------------------------------------------------------------
 
 
+#: The tests below are about the SQLite file itself: they run on that backend only (a direct
+#: parametrization overrides the backend fixture's list).
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
+
+
 def _db_file(store: Store) -> Path:
-    if not isinstance(store, SqliteStore):
-        pytest.skip("sqlite-specific")
+    assert isinstance(store, SqliteStore)
     return store.path
 
 
+@sqlite_only
 async def test_sqlite_schema_version_and_pragmas(store: Store) -> None:
     path = _db_file(store)
     with sqlite3.connect(path) as conn:
@@ -322,6 +327,7 @@ async def test_sqlite_schema_version_and_pragmas(store: Store) -> None:
     conn.close()
 
 
+@sqlite_only
 async def test_sqlite_refuses_a_newer_schema(store: Store, tmp_path: Path) -> None:
     path = _db_file(store)
     await store.close()
@@ -334,6 +340,7 @@ async def test_sqlite_refuses_a_newer_schema(store: Store, tmp_path: Path) -> No
     await newer.close()
 
 
+@sqlite_only
 async def test_sqlite_reservations_are_append_only(store: Store) -> None:
     await store.import_catalog(rich_catalog(), replace=False)
     with sqlite3.connect(_db_file(store)) as conn, pytest.raises(sqlite3.IntegrityError):
