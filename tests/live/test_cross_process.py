@@ -1,8 +1,10 @@
 """The acceptance path: subscribe on one ``gateway serve`` process, change the stock through
-another process on the same database file, receive the event within 2 s.
+another process on the same database, receive the event within 2 s — on a SQLite file and on
+PostgreSQL (two replicas of one database).
 
 Nothing is faked: the change travels through the store's change log, which the subscriber's
-process polls. Each kind of write is made by a process that has no subscriber at all.
+process polls (on PostgreSQL woken early by NOTIFY). Each kind of write is made by a process
+that has no subscriber at all.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import httpx
 import pytest
 
 from tests.live.client import LiveClient
-from tests.servers import GATEWAY, ROOT, Server, import_catalog, running_server
+from tests.postgres_support import start_server
+from tests.servers import GATEWAY, ROOT, Server, import_into, running_server
 from tests.support import SHOP
 
 TOKEN = "test-token"  # what running_server configures
@@ -27,12 +30,20 @@ WATCH = ("subscription($skus: [String!]!) { availabilityChanged(channel: \"eu_we
 DEADLINE = 2.0  # seconds from the write's answer to the event
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server, Path]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def servers(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server, str]]:
     directory = tmp_path_factory.mktemp("live")
-    db = import_catalog(directory, SHOP)
-    with running_server(db) as subscriber_side, running_server(db) as writer_side:
-        yield subscriber_side, writer_side, db
+    postgres = start_server() if request.param == "postgresql" else None
+    db = postgres.create_database() if postgres else str(directory / "gateway.sqlite3")
+    import_into(directory, SHOP, db)
+    try:
+        with running_server(db, log=directory / "subscriber.log") as subscriber_side, \
+                running_server(db, log=directory / "writer.log") as writer_side:
+            yield subscriber_side, writer_side, db
+    finally:
+        if postgres:
+            postgres.drop_database(db)
 
 
 async def back_office(server: Server, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +70,7 @@ async def expect(client: LiveClient, sku: str, salable_qty: float, since: float)
 
 
 async def test_a_change_made_by_another_process_reaches_the_subscriber(
-        servers: tuple[Server, Server, Path], tmp_path: Path) -> None:
+        servers: tuple[Server, Server, str], tmp_path: Path) -> None:
     subscriber_side, writer_side, db = servers
     async with LiveClient.connect(ws_url(subscriber_side)) as client:
         await client.subscribe("page", WATCH, {"skus": ["SHIRT", "FABRIC"]})
@@ -92,7 +103,7 @@ async def test_a_change_made_by_another_process_reaches_the_subscriber(
             {"sku": "SHIRT", "source": "eu-1", "quantity": 10.5, "status": "in_stock"}]}))
         started = time.monotonic()
         importer = await asyncio.create_subprocess_exec(
-            *GATEWAY, "import", str(catalog), "--db", str(db), "--quiet", cwd=ROOT)
+            *GATEWAY, "import", str(catalog), "--db", db, "--quiet", cwd=ROOT)
         assert await asyncio.wait_for(importer.wait(), 60) == 0
         await expect(client, "SHIRT", 12.0, started)
 
