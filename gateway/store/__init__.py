@@ -7,19 +7,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from gateway.store.errors import DatabaseNotFound
 from gateway.store.protocol import Store
-from gateway.store.url import DatabaseKind
+from gateway.store.url import DatabaseKind, DatabaseUrl
 
-if TYPE_CHECKING:
-    from gateway.settings import Settings
-
-__all__ = ["DatabaseNotFound", "Store", "create_store", "open_store"]
+__all__ = ["DatabaseNotFound", "Store", "StoreSettings", "create_store", "open_store"]
 
 
-def create_store(settings: Settings) -> Store:
+class StoreSettings(Protocol):
+    """What choosing and opening a store needs from the configuration (the application's
+    ``Settings`` has these; the store does not depend on where they come from)."""
+
+    @property
+    def database_url(self) -> DatabaseUrl: ...
+    @property
+    def postgres_pool_size(self) -> int: ...
+    @property
+    def postgres_poll_interval(self) -> float: ...
+    @property
+    def sqlite_synchronous(self) -> str: ...
+
+
+def create_store(settings: StoreSettings) -> Store:
     """The store the settings name, not opened yet."""
     url = settings.database_url
     if url.kind is DatabaseKind.POSTGRESQL:
@@ -39,7 +50,7 @@ def _prepare_file(path: Path, *, must_exist: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-async def open_store(settings: Settings, *, must_exist: bool = False) -> Store:
+async def open_store(settings: StoreSettings, *, must_exist: bool = False) -> Store:
     """The store the settings name, opened (schema created or migrated).
 
     ``must_exist`` (read-only commands): a database that does not exist yet — no SQLite file,
