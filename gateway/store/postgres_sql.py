@@ -49,7 +49,7 @@ SKU_SNAPSHOT = """
         WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved <> 0
     ORDER BY 1, 2, 3"""
 # A placement's first read (one round trip): SKU_SNAPSHOT whose version row also says, in its
-# ``status`` column, whether the order id $3 is taken ('t') or free ('f').
+# ``status`` column, whether the order id $3 is taken ('true') or free ('false').
 PLACEMENT_SNAPSHOT = """
     SELECT 'v' AS kind, NULL::text AS sku, NULL::text AS source, data_version::text AS value,
            (EXISTS (SELECT 1 FROM orders WHERE order_id = $3))::text AS status,
