@@ -4,7 +4,8 @@ store can take, to tell it apart from the cost of the request stack (bench/order
 ``--processes`` processes (like ``gateway serve --workers``), each with its own store and
 ``--concurrency`` coroutines placing one-line orders of quantity 1 back to back for
 ``--duration`` seconds, on one hot SKU or spread over 1000. Prints orders/s, the CPU used by the
-processes and by PostgreSQL, and checks the reservation totals against the accepted orders.
+processes and by PostgreSQL, the round trips per order (PostgreSQL: statements; SQLite: hops to
+the writer thread), and checks the reservation totals against the accepted orders.
 
     .venv/bin/python bench/store_orders.py --backend postgresql
     .venv/bin/python bench/store_orders.py --backend sqlite
@@ -30,20 +31,25 @@ sys.path.insert(0, str(benchlib.ROOT))
 
 
 def worker(db: str, scenario: str, skus: int, concurrency: int, duration: float,
-           start_at: float, index: int, results: multiprocessing.Queue[tuple[int, float]]
-           ) -> None:
+           start_at: float, index: int,
+           results: multiprocessing.Queue[tuple[int, float, int]]) -> None:
     from gateway.domain.cart import RequestedLine
     from gateway.services import build_services
     from gateway.settings import Settings
     from gateway.store import open_store
 
-    async def run() -> tuple[int, float]:
+    def trips(store: object) -> int:
+        """Round trips so far: statements on PostgreSQL, writer-thread hops on SQLite."""
+        return int(getattr(store, "hops", None) or getattr(store, "statements", 0))
+
+    async def run() -> tuple[int, float, int]:
         store = await open_store(Settings(database=db))
         services = build_services(store)
         rng = random.Random(index)
         placed = 0
         await asyncio.sleep(max(0.0, start_at - time.time()))
         cpu = time.process_time()
+        trips_before = trips(store)
         stop = time.monotonic() + duration
 
         async def one(n: int) -> None:
@@ -60,8 +66,9 @@ def worker(db: str, scenario: str, skus: int, concurrency: int, duration: float,
 
         await asyncio.gather(*(one(n) for n in range(concurrency)))
         used = time.process_time() - cpu
+        sent = trips(store) - trips_before
         await store.close()
-        return placed, used
+        return placed, used, sent
 
     results.put(asyncio.run(run()))
 
@@ -77,7 +84,7 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path, server: str
     path.write_text(json.dumps(catalog))
     db = create_database(server) if server else str(workdir / f"{name}.sqlite3")
     benchlib.import_catalog(path, db)  # type: ignore[arg-type]
-    results: multiprocessing.Queue[tuple[int, float]] = multiprocessing.Queue()
+    results: multiprocessing.Queue[tuple[int, float, int]] = multiprocessing.Queue()
     start_at = time.time() + 3.0  # every process opened and warm before the clock starts
     procs = [multiprocessing.Process(target=worker, args=(
         db, name, args.skus, args.concurrency, args.duration, start_at, n, results))
@@ -93,15 +100,17 @@ def run_scenario(name: str, args: argparse.Namespace, workdir: Path, server: str
     found = [results.get(timeout=120) for _ in procs]
     for proc in procs:
         proc.join()
-    placed = sum(n for n, _ in found)
-    cpu = sum(c for _, c in found)
+    placed = sum(n for n, _, _ in found)
+    cpu = sum(c for _, c, _ in found)
+    sent = sum(t for _, _, t in found)
     orders, rows, totals = counts(db)
     ok = orders == rows == placed == -sum(totals.values())
     backend = "postgresql" if server else "sqlite"
     pg = f", PostgreSQL {pg_used / args.duration:.0%} of one core" if cluster else ""
     print(f"{name:6} {backend} {args.processes} processes × {args.concurrency}: "
           f"{placed / args.duration:8.1f} orders/s (CPU: processes {cpu / args.duration:.0%} of "
-          f"one core, {cpu / max(placed, 1) * 1000:.2f} ms per order{pg}); "
+          f"one core, {cpu / max(placed, 1) * 1000:.2f} ms per order{pg}; "
+          f"{sent / max(placed, 1):.2f} round trips per order); "
           f"{'verified' if ok else 'MISMATCH'}", flush=True)
 
 

@@ -107,17 +107,17 @@ class OrderService:
         """One attempt: check and reserve in one transaction (raises WriteConflict when the
         store refused the reservation after the check)."""
         async with self.store.transaction() as tx:
-            existing = await tx.get_order(order_id)
-            if existing is not None:
-                if existing.request_key != key:
-                    return OrderOutcome(order_id, False, existing, error=DomainError(
+            found = await self.reader.placement(tx, order_id, channel,
+                                                [line.sku for line in lines], customer_group)
+            if isinstance(found, Order):  # a replay, or another order under this id
+                if found.request_key != key:
+                    return OrderOutcome(order_id, False, found, error=DomainError(
                         OrderErrorCode.ORDER_ID_CONFLICT,
                         f"Order {order_id} was already placed with other lines; use a new "
                         "orderId.", "orderId"))
-                return OrderOutcome(order_id, True, existing, orders.replayed_lines(existing),
+                return OrderOutcome(order_id, True, found, orders.replayed_lines(found),
                                     replayed=True)
-            stock, assessed = await self.reader.assess(
-                channel, [line.sku for line in lines], customer_group, via=tx)
+            stock, assessed = found
             results = check_cart(lines, assessed)
             if not all(result.ok for result in results):
                 return OrderOutcome(order_id, False, lines=results)

@@ -17,11 +17,12 @@ from typing import Protocol, TypeVar
 from gateway.domain.availability import Availability
 from gateway.domain.errors import DomainError, LookupErrorCode
 from gateway.domain.model import StockSnapshot
+from gateway.domain.orders import Order
 from gateway.domain.records import FactsData, ProductView, SkuData, StockRecord, Topology
 from gateway.domain.settings_memo import SettingsCache
 from gateway.domain.snapshots import snapshot_of
 from gateway.domain.sourcing import SourceInfo, StockOnShelf
-from gateway.store.protocol import Store
+from gateway.store.protocol import Store, Transaction
 
 
 class SkuReader(Protocol):
@@ -168,7 +169,13 @@ class InventoryReader:
         if topology is None or channel not in topology.channels:
             topology = await self._fresh(via)
         stock = self.stock_for(channel, topology)
-        data = await read(stock.id)
+        return await self._current(channel, topology, stock, await read(stock.id), read, via)
+
+    async def _current(self, channel: str, topology: Topology, stock: StockRecord, data: V,
+                       read: Callable[[int], Awaitable[V]], via: SkuReader | None
+                       ) -> tuple[Topology, StockRecord, V]:
+        """``data``, read from ``stock`` under ``topology``, checked against its version (see
+        :meth:`_versioned`)."""
         if data.version == topology.version:
             self.topology_hits += 1
         else:
@@ -192,13 +199,37 @@ class InventoryReader:
         """Availability of each distinct SKU (None when unknown) in the channel's stock."""
         unique = list(dict.fromkeys(skus))
         loaded = await self.load(channel, unique, via)
+        return loaded.stock, self._assessed(loaded, unique, customer_group)
+
+    def _assessed(self, loaded: Loaded, skus: Sequence[str], customer_group: str | None
+                  ) -> dict[str, Availability | None]:
         version = loaded.topology.version
         result: dict[str, Availability | None] = {}
-        for sku in unique:
+        for sku in skus:
             snapshot = loaded.snapshot(sku)
             result[sku] = (self.settings_cache.assess(snapshot, version, customer_group)
                            if snapshot is not None else None)
-        return loaded.stock, result
+        return result
+
+    async def placement(self, tx: Transaction, order_id: str, channel: str,
+                        skus: Sequence[str], customer_group: str | None
+                        ) -> Order | tuple[StockRecord, dict[str, Availability | None]]:
+        """The order already stored under ``order_id`` if any, else what :meth:`assess`
+        answers, read through ``tx`` exactly as ``tx.get_order`` followed by :meth:`assess`
+        would: ONE round trip while the topology cache is current and knows the channel."""
+        topology = self._topology
+        if topology is None or channel not in topology.channels:
+            found = await tx.get_order(order_id)
+            return found if found is not None else await self.assess(
+                channel, skus, customer_group, via=tx)
+        unique = list(dict.fromkeys(skus))
+        stock = self.stock_for(channel, topology)
+        found, data = await tx.load_placement(order_id, unique, stock.id)
+        if found is not None:
+            return found
+        topology, stock, data = await self._current(
+            channel, topology, stock, data, lambda stock_id: tx.load_skus(unique, stock_id), tx)
+        return stock, self._assessed(Loaded(topology, stock, data), unique, customer_group)
 
     async def product(self, sku: str) -> ProductView | None:
         """What the product and each of its source items set; None when unknown."""

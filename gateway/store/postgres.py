@@ -160,8 +160,11 @@ class PostgresStore:
     async def _acquire(self) -> Conn:
         pool = self._opened()
         try:
-            with translated(self.where):
-                conn: Conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT)
+            # asyncio.timeout rather than acquire(timeout=…), which runs the wait in a task of
+            # its own (asyncio.wait_for) for every transaction.
+            async with asyncio.timeout(ACQUIRE_TIMEOUT):
+                with translated(self.where):
+                    conn: Conn = await pool.acquire()
         except TimeoutError:
             raise StoreBusy(f"all {self.pool_size} database connections of this process stayed "
                             "busy: retry in a moment", retry_after=1.0) from None
@@ -173,7 +176,7 @@ class PostgresStore:
             conn.terminate()
             return
         with contextlib.suppress(Exception):  # a broken connection is dropped by the pool
-            await pool.release(conn)
+            await pool.release(conn, timeout=ACQUIRE_TIMEOUT)
 
     async def _read(self, fn: Callable[[Session], Awaitable[T]]) -> T:
         """``fn`` on a pooled connection, retried on conflicts and once on a lost

@@ -51,6 +51,15 @@ async def skus(s: Session, wanted: Sequence[str], stock_id: int) -> SkuData:
                                                  stock_id)))
 
 
+async def placement(s: Session, order_id: str, wanted: Sequence[str], stock_id: int
+                    ) -> tuple[bool, SkuData]:
+    """Whether ``order_id`` is taken, and what :func:`skus` reads: ONE statement."""
+    found = rows(await s.fetch(sql.PLACEMENT_SNAPSHOT, list(dict.fromkeys(wanted)), stock_id,
+                               order_id))
+    version_row = found[-1]  # ("v", …) sorts after every other kind
+    return version_row[4] == "true", codec.sku_snapshot(found)
+
+
 async def facts(s: Session, wanted: Sequence[str], stock_id: int) -> FactsData:
     """The availability facts of the known ones of ``wanted`` in ``stock_id`` and the data
     version: ONE statement."""

@@ -48,6 +48,22 @@ SKU_SNAPSHOT = """
     SELECT 't', sku, NULL, reserved::text, NULL, NULL FROM stock_facts
         WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved <> 0
     ORDER BY 1, 2, 3"""
+# A placement's first read (one round trip): SKU_SNAPSHOT whose version row also says, in its
+# ``status`` column, whether the order id $3 is taken ('true') or free ('false').
+PLACEMENT_SNAPSHOT = """
+    SELECT 'v' AS kind, NULL::text AS sku, NULL::text AS source, data_version::text AS value,
+           (EXISTS (SELECT 1 FROM orders WHERE order_id = $3))::text AS status,
+           NULL::text AS config
+        FROM meta WHERE id = 1
+    UNION ALL
+    SELECT 'p', sku, NULL, name, NULL, config FROM products WHERE sku = ANY($1::text[])
+    UNION ALL
+    SELECT 'i', sku, source_code, quantity::text, status, config FROM source_items
+        WHERE sku = ANY($1::text[])
+    UNION ALL
+    SELECT 't', sku, NULL, reserved::text, NULL, NULL FROM stock_facts
+        WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved <> 0
+    ORDER BY 1, 2, 3"""
 # A storefront read from the availability facts: the data version (the row whose sku is NULL),
 # then the facts of the requested, known SKUs in the stock. $1: the SKUs, $2: the stock id.
 FACTS_FOR_SKUS = """

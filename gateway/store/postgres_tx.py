@@ -66,6 +66,7 @@ Step = Callable[[Session], Awaitable[Any]]
 Write = Callable[[Session], Awaitable[list[ChangedKey]]]
 
 VERSION_CHANNEL = "gateway_data_version"
+_NOTHING = SkuData(products={}, source_items={}, reserved={})
 
 
 class Mode(Enum):
@@ -242,6 +243,20 @@ class PostgresTransaction:
             self._mode = Mode.ORDER
         result: Order | None = await self._inside(lambda s: reads.order(s, order_id, lock=True))
         return result
+
+    async def load_placement(self, order_id: str, skus: Sequence[str], stock_id: int
+                             ) -> tuple[Order | None, SkuData]:
+        """:meth:`get_order` then :meth:`load_skus` in one statement while nothing is read yet
+        (outside the transaction, as a placement reads); an order found is then read again,
+        locked, as :meth:`get_order` does."""
+        if self._mode is Mode.NEW:
+            taken, data = await self._outside(
+                lambda s: reads.placement(s, order_id, skus, stock_id))
+            if not taken:
+                self._mode = Mode.PLACEMENT
+                return None, data
+        found = await self.get_order(order_id)  # (a replay: rare)
+        return found, (await self.load_skus(skus, stock_id) if found is None else _NOTHING)
 
     # -- writes (deferred to the commit) --------------------------------------------------------
 

@@ -84,6 +84,12 @@ class SqliteStore:
         """Number of SQL statements sent so far (instrumentation for tests and benchmarks)."""
         return self._meter.statements
 
+    @property
+    def hops(self) -> int:
+        """Number of functions run on the writer thread so far (each a round trip between
+        the event loop and that thread; instrumentation for tests and benchmarks)."""
+        return self._meter.hops
+
     async def open(self) -> None:
         """Connect and migrate the schema forward; a no-op when already open.
 
@@ -91,7 +97,7 @@ class SqliteStore:
         """
         if self._worker is not None:
             return
-        worker = SqliteWorker(self.path, self.synchronous)
+        worker = SqliteWorker(self.path, self.synchronous, self._meter)
         try:
             await worker.open()
             await worker.call(lambda conn: sql.migrate(Session(conn, self._meter),

@@ -89,12 +89,22 @@ def translated(path: Path | str) -> Iterator[None]:
         raise translate(exc, path) from exc
 
 
+class Meter:
+    """Instrumentation: how many statements were sent, and how many functions were run on the
+    writer thread (hops), for tests and benchmarks."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.hops = 0
+
+
 class SqliteWorker:
     """One connection and the one thread that uses it; :meth:`call` runs a function there."""
 
-    def __init__(self, path: Path, synchronous: str) -> None:
+    def __init__(self, path: Path, synchronous: str, meter: Meter | None = None) -> None:
         self.path = path
         self._synchronous = synchronous
+        self._meter = meter or Meter()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._conn: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
@@ -116,6 +126,8 @@ class SqliteWorker:
         if conn is None:
             raise RuntimeError("the store is not open: call open() first")
 
+        self._meter.hops += 1
+
         def run() -> T:
             with translated(self.path):
                 return fn(conn)
@@ -132,13 +144,6 @@ class SqliteWorker:
 
 
 Row = tuple[Any, ...]
-
-
-class Meter:
-    """Instrumentation: how many statements were sent (tests and benchmarks read it)."""
-
-    def __init__(self) -> None:
-        self.statements = 0
 
 
 class Session:

@@ -31,6 +31,7 @@ from gateway.store.sqlite_conn import Meter, Session, SqliteWorker
 
 T = TypeVar("T")
 Write = Callable[[Session], Sequence[ChangedKey]]
+_NOTHING = SkuData(products={}, source_items={}, reserved={})
 
 
 class SqliteTransaction:
@@ -67,9 +68,12 @@ class SqliteTransaction:
 
     async def load_skus(self, skus: Sequence[str], stock_id: int) -> SkuData:
         data = await self._read(lambda s: reads.skus(s, skus, stock_id))
+        self._remember_totals(data, stock_id)
+        return data
+
+    def _remember_totals(self, data: SkuData, stock_id: int) -> None:
         for sku in data.products:
             self._totals[sku, stock_id] = data.reserved.get(sku, Decimal(0))
-        return data
 
     async def load_products(self, skus: Sequence[str]) -> dict[str, ProductView]:
         return await self._read(lambda s: reads.products(s, skus))
@@ -79,6 +83,17 @@ class SqliteTransaction:
 
     async def get_order(self, order_id: str) -> Order | None:
         return await self._read(lambda s: reads.order(s, order_id))
+
+    async def load_placement(self, order_id: str, skus: Sequence[str], stock_id: int
+                             ) -> tuple[Order | None, SkuData]:
+        """:meth:`get_order` then, when the order is unknown, :meth:`load_skus`: one hop."""
+        def read(s: Session) -> tuple[Order | None, SkuData]:
+            found = reads.order(s, order_id)
+            return found, (reads.skus(s, skus, stock_id) if found is None else _NOTHING)
+
+        found, data = await self._read(read)
+        self._remember_totals(data, stock_id)
+        return found, data
 
     # -- writes (buffered until the commit) --------------------------------------------------
 

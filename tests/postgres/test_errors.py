@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from gateway.store import postgres
 from gateway.store.errors import (
     ConstraintViolation,
     StorageFull,
@@ -14,6 +15,7 @@ from gateway.store.errors import (
     StoreUnavailable,
 )
 from gateway.store.postgres_conn import translate
+from tests.postgres.conftest import OpenPostgres
 
 
 def server_error(sqlstate: str) -> asyncpg.PostgresError:
@@ -59,3 +61,18 @@ def test_lost_connections_are_unavailable_and_retryable(failure: Exception) -> N
     translated = translate(failure, "db:5432/shop")
     assert isinstance(translated, StoreUnavailable)
     assert translated.retry_after is not None and "retry" in translated.message
+
+
+async def test_waiting_too_long_for_a_pooled_connection_is_store_busy(
+        open_postgres: OpenPostgres, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection of the pool held: the next transaction waits ACQUIRE_TIMEOUT, then is
+    refused with STORE_BUSY (not a driver's TimeoutError); the pool still works after."""
+    monkeypatch.setattr(postgres, "ACQUIRE_TIMEOUT", 0.2)
+    store = await open_postgres(pool_size=1)
+    async with store.transaction() as held:
+        await held.get_order("nobody")  # holds the only connection until the block ends
+        with pytest.raises(StoreBusy, match="connections of this process stayed busy"):
+            async with store.transaction() as tx:
+                await tx.get_order("nobody")
+    async with store.transaction() as tx:
+        assert await tx.get_order("nobody") is None

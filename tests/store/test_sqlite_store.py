@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.domain.options import Backorders, Level
+from gateway.domain.orders import Order, OrderSku, PlacedLine
 from gateway.domain.records import (
     Catalog,
     LinkRecord,
@@ -136,6 +137,28 @@ async def test_load_skus_costs_the_same_statements_for_1_and_500_skus(store: Sto
     assert len(many.products) == 500
     assert many.source_items["SKU-0499"][0].quantity == D(499)
     assert many.reserved["SKU-0250"] == D(-1)
+
+
+async def test_a_placements_first_read_is_the_order_lookup_and_the_sku_read_at_once(
+        store: Store) -> None:
+    """What ``get_order`` then ``load_skus`` answer, in one statement (one round trip):
+    unknown order id: no order and the SKU data; taken id: the order, no SKU data."""
+    await store.import_catalog(rich_catalog(), replace=False)
+    skus = ["SKU-1", "SKU-3", "unknown"]
+    expected = await store.load_skus(skus, 10)
+    placed = Order("o-1", "eu_website", 10, None, (OrderSku("SKU-3", D(1), False),),
+                   lines=(PlacedLine("SKU-3", D(1)),), request_key="key")
+    # A round trip: a statement on PostgreSQL, a hop to the writer thread on SQLite.
+    trips = "hops" if isinstance(store, SqliteStore) else "statements"
+    async with store.transaction() as tx:
+        before = getattr(store, trips)
+        found, data = await tx.load_placement("o-1", skus, 10)
+        assert getattr(store, trips) - before == 1
+        assert found is None and data == expected
+        await tx.save_order(placed, new=True)
+    async with store.transaction() as tx:
+        found, data = await tx.load_placement("o-1", skus, 10)
+        assert found == placed and data.products == {}
 
 
 # -- merge, replace, rollback -------------------------------------------------------------
