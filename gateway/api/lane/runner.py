@@ -43,10 +43,12 @@ from gateway.api.context import presents_token
 from gateway.api.guards import check_operation
 from gateway.api.lane.cache import Lru
 from gateway.api.lane.documents import compile_operation
+from gateway.api.lane.mutation import MutationPlan, NotTaken, compile_mutation
 from gateway.api.lane.persisted import PersistedQueries, query_hash, requested_hash
 from gateway.api.lane.plan import OperationPlan
 from gateway.api.lane.variables import coerce
 from gateway.api.limits import MAX_SKU_LENGTH
+from gateway.api.orders.placement import HANDED_OVER, Placed
 from gateway.api.refusals import RequestRefused
 from gateway.logs import CURRENT_REQUEST
 from gateway.settings import Settings
@@ -70,6 +72,8 @@ class Miss(StrEnum):
     VARIABLES = "variables"  # variables graphql-core would refuse or that are not followed
     ARGUMENTS = "arguments"  # an argument or the resolver's checks would fail
     FAILED = "failed"  # the service or a writer raised (domain error, storage, a null...)
+    PERMISSION = "permission"  # a back-office mutation without the back-office token
+    HANDED_OVER = "handed_over"  # a placement the normal path renders from the lane's record
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,7 @@ class LaneExecution:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    plan: OperationPlan | None
+    plan: OperationPlan | MutationPlan | None
     execution: LaneExecution
 
 
@@ -114,9 +118,12 @@ class Lane:
             kind, name = execution.operation_type, execution.operation_name
         except Exception:  # a document without that operation: nothing to learn
             return
-        plan = compile_operation(self.schema, document, data.operation_name) \
-            if kind is OperationType.QUERY else None
-        self.plans.put(key, _Entry(plan, LaneExecution(name, OperationType.QUERY)))
+        plan: OperationPlan | MutationPlan | None = None
+        if kind is OperationType.QUERY:
+            plan = compile_operation(self.schema, document, data.operation_name)
+        elif kind is OperationType.MUTATION:
+            plan = compile_mutation(self.schema, document, data.operation_name)
+        self.plans.put(key, _Entry(plan, LaneExecution(name, kind)))
 
     def _miss(self, why: Miss) -> bool:
         self.missed[why] += 1
@@ -187,6 +194,18 @@ class Lane:
                                   back_office)
         if verdict.refusal is not None:
             return self._miss(Miss.REFUSED)
+        if isinstance(plan, MutationPlan):
+            if not back_office:  # the permission's error: the normal path words it
+                return self._miss(Miss.PERMISSION)
+            try:
+                done = await plan.run(scope["app"].state.services, settings, variables)
+            except NotTaken as not_taken:
+                return self._miss(Miss(not_taken.why))
+            if isinstance(done, Placed):  # executed once: the normal path renders the record
+                HANDED_OVER.set(done)
+                return self._miss(Miss.HANDED_OVER)
+            await self._send(done, verdict.cost, entry, register, query, send)
+            return True
         coerced = coerce(plan.variables, variables)
         if coerced is None:
             return self._miss(Miss.VARIABLES)
@@ -213,11 +232,16 @@ class Lane:
             except Exception:  # the normal path reports it (and logs it when unexpected)
                 return self._miss(Miss.FAILED)
 
+        await self._send({"data": answer}, verdict.cost, entry, register, query, send)
+        return True
+
+    async def _send(self, result: dict[str, Any], cost: dict[str, int] | None, entry: _Entry,
+                    register: str | None, query: str, send: Send) -> None:
+        """Send the answer (``data``, ``errors``) with its cost, as the normal path does."""
         if register is not None:
             self.persisted.remember(register, query)
-        result: dict[str, Any] = {"data": answer}
-        if verdict.cost is not None:
-            result["extensions"] = {"cost": verdict.cost}
+        if cost is not None:
+            result["extensions"] = {"cost": cost}
         encoded = orjson.dumps(result)
         state = CURRENT_REQUEST.get()
         if state is not None:
@@ -226,7 +250,6 @@ class Lane:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", b"%d" % len(encoded)), *HEADERS]})
         await send({"type": "http.response.body", "body": encoded})
-        return True
 
 
 async def read_body(receive: Receive) -> tuple[bytes, Receive]:
