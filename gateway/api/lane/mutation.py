@@ -108,9 +108,12 @@ class MutationPlan:
     variants: dict[tuple[Any, ...], MutationVariant | None] = field(default_factory=dict)
 
     async def run(self, services: Services, settings: Settings,
-                  raw_variables: dict[str, Any] | None) -> dict[str, Any] | Placed:
+                  raw_variables: dict[str, Any] | None, back_office: bool
+                  ) -> dict[str, Any] | Placed:
         """The answer's ``data``/``errors`` for this request, or the record of the placement
-        to hand to the normal path; raises :class:`NotTaken` before anything is executed."""
+        to hand to the normal path; raises :class:`NotTaken` before anything is executed
+        (``placeOrder`` is back office: without the token the normal path words the
+        refusal)."""
         executor = Executor.build(self.schema, self.document,
                                   raw_variable_values=raw_variables,
                                   operation_name=self.operation_name)
@@ -125,6 +128,8 @@ class MutationPlan:
         variant = self.variants[key]
         if variant is None:
             raise NotTaken("not_covered")
+        if not back_office:
+            raise NotTaken("permission")
         root = variant.place
         try:
             arguments = get_argument_values(self.definition, root.nodes[0], coerced)

@@ -195,10 +195,9 @@ class Lane:
         if verdict.refusal is not None:
             return self._miss(Miss.REFUSED)
         if isinstance(plan, MutationPlan):
-            if not back_office:  # the permission's error: the normal path words it
-                return self._miss(Miss.PERMISSION)
             try:
-                done = await plan.run(scope["app"].state.services, settings, variables)
+                done = await plan.run(scope["app"].state.services, settings, variables,
+                                      back_office)
             except NotTaken as not_taken:
                 return self._miss(Miss(not_taken.why))
             if isinstance(done, Placed):  # executed once: the normal path renders the record
