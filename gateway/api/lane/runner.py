@@ -1,5 +1,6 @@
-"""The lane: answers a POSTed request of a known ``availability`` query without graphql-core,
-or says it did not, and the normal path (Strawberry + graphql-core) answers instead.
+"""The lane: answers a POSTed request of a known ``availability`` query or ``placeOrder``
+mutation without graphql-core's execution, or says it did not, and the normal path
+(Strawberry + graphql-core) answers instead.
 
 Per request the lane does what the normal path would do, in the same order, and stops at the
 first thing it does not follow — that request then takes the normal path *whole*, which
@@ -22,6 +23,13 @@ produces the exact answer (an error included). It never answers an error itself.
 7. The answer: ``{"data": ..., "extensions": {"cost": ...}}`` encoded by orjson, the headers the
    normal path sends; the request middleware is told the operation's name and type (metrics,
    access log) as the normal path tells it.
+
+A ``placeOrder`` mutation (:mod:`gateway.api.lane.mutation`) follows steps 1-4, then the
+normal path's own coercion, permission and resolver checks; up to there a refusal leaves it to
+the normal path untouched. Past them the order is placed, once: the lane answers the result,
+or the GraphQL error of a domain refusal, itself; what it does not render (a storage error,
+an unexpected exception) the normal path renders from the record of that one call
+(:data:`~gateway.api.orders.placement.HANDED_OVER`), without placing it again.
 """
 
 from __future__ import annotations
