@@ -13,6 +13,7 @@ wrong one).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -357,4 +358,17 @@ async def test_the_customer_group_reaches_the_service(pair: Pair) -> None:
                                                                 "g": "wholesale"}})
     line = wholesale["data"]["placeOrder"]["lines"][0]
     assert [error["code"] for error in line["errors"]] == ["MIN_SALE_QTY"]
+    assert pair.lane.answered == 1
+
+
+async def test_a_persisted_placement_takes_the_lane(pair: Pair) -> None:
+    digest = hashlib.sha256(PLACE.encode()).hexdigest()
+    persisted = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    missing = await same(pair, {**order("H0", ("SHIRT", 1)), **persisted, "query": None})
+    assert missing["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    await same(pair, {**order("H1", ("SHIRT", 1)), **persisted})  # text and hash: learnt
+    by_hash = order("H2", ("SHIRT", 1))
+    del by_hash["query"]
+    placed = await same(pair, {**by_hash, **persisted})
+    assert placed["data"]["placeOrder"]["ok"] is True
     assert pair.lane.answered == 1
