@@ -55,7 +55,6 @@ from strawberry.types.field import StrawberryField
 
 from gateway.api.lane.documents import _covered_selections, _is_object, _operation
 from gateway.api.lane.objects import ObjectPlan, compile_object, write
-from gateway.api.lane.writer import Fallback
 from gateway.api.limits import requested_lines
 from gateway.api.orders.placement import Placed, Placement, place
 from gateway.domain.errors import DomainError
@@ -114,6 +113,32 @@ class MutationPlan:
         to hand to the normal path; raises :class:`NotTaken` before anything is executed
         (``placeOrder`` is back office: without the token the normal path words the
         refusal)."""
+        try:
+            variant, placement = self._prepare(settings, raw_variables, back_office)
+        except NotTaken:
+            raise
+        except GraphQLError:  # an argument the resolver's checks refuse
+            raise NotTaken("arguments") from None
+        except Exception:  # not expected: the normal path reports it (nothing was placed)
+            raise NotTaken("failed") from None
+        placed = await place(services, placement)
+        root = variant.place
+        try:
+            if isinstance(placed.error, DomainError):
+                return {"data": None, "errors": [_domain_error(placed.error, root, settings)]}
+            if placed.error is not None:
+                return placed
+            assert root.plan is not None
+            rendered = write(root.plan, placed.result)
+        except Exception:  # Fallback, or anything else: rendered from the record instead
+            return placed
+        return {"data": {r.key: rendered if r.typename is None else r.typename
+                         for r in variant.roots}}
+
+    def _prepare(self, settings: Settings, raw_variables: dict[str, Any] | None,
+                 back_office: bool) -> tuple[MutationVariant, Placement]:
+        """The variant and the placement of this request, as the normal path would reach the
+        resolver's service call; raises where it would not (NotTaken, GraphQLError)."""
         executor = Executor.build(self.schema, self.document,
                                   raw_variable_values=raw_variables,
                                   operation_name=self.operation_name)
@@ -130,32 +155,16 @@ class MutationPlan:
             raise NotTaken("not_covered")
         if not back_office:
             raise NotTaken("permission")
-        root = variant.place
-        try:
-            arguments = get_argument_values(self.definition, root.nodes[0], coerced)
-            converted = convert_arguments(
-                arguments, self.strawberry_field.arguments,
-                scalar_registry=self._strawberry.schema_converter.scalar_registry,
-                config=self._strawberry.config)
-            lines = converted["lines"]
-            placement = Placement(
-                converted["order_id"], converted["channel"],
-                tuple(requested_lines(lines, settings.max_cart_lines)),
-                converted.get("customer_group"), tuple(line.quantity for line in lines))
-        except GraphQLError:
-            raise NotTaken("arguments") from None
-        placed = await place(services, placement)
-        if placed.error is not None:
-            if isinstance(placed.error, DomainError):
-                return {"data": None, "errors": [_domain_error(placed.error, root, settings)]}
-            return placed
-        assert root.plan is not None
-        try:
-            rendered = write(root.plan, placed.result)
-        except Fallback:
-            return placed
-        return {"data": {r.key: rendered if r.typename is None else r.typename
-                         for r in variant.roots}}
+        arguments = get_argument_values(self.definition, variant.place.nodes[0], coerced)
+        converted = convert_arguments(
+            arguments, self.strawberry_field.arguments,
+            scalar_registry=self._strawberry.schema_converter.scalar_registry,
+            config=self._strawberry.config)
+        lines = converted["lines"]
+        return variant, Placement(
+            converted["order_id"], converted["channel"],
+            tuple(requested_lines(lines, settings.max_cart_lines)),
+            converted.get("customer_group"), tuple(line.quantity for line in lines))
 
     @property
     def _strawberry(self) -> Any:
