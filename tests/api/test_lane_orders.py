@@ -394,3 +394,17 @@ async def test_refusals_before_the_placement_are_left_to_the_normal_path(
     assert pair.lane.answered == 0 and pair.lane.missed[why] == 1
     assert (await same(pair, order("R2", ("SHIRT", 1))))["data"]["placeOrder"]["replayed"] \
         is False  # nothing was placed under that id
+
+
+async def test_an_unexpected_error_before_the_placement_leaves_it_to_the_normal_path(
+        pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    await same(pair, order("U1", ("SHIRT", 1)))
+    calls = count_calls(pair, monkeypatch, None)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the lane")
+
+    monkeypatch.setattr(mutation, "convert_arguments", broken)
+    placed = await same(pair, order("U2", ("SHIRT", 1)))
+    assert placed["data"]["placeOrder"]["ok"] is True
+    assert calls == [1, 1] and pair.lane.missed[Miss.FAILED] == 1 and pair.lane.answered == 0
