@@ -4,7 +4,8 @@ mutation without graphql-core's execution, or says it did not, and the normal pa
 
 Per request the lane does what the normal path would do, in the same order, and stops at the
 first thing it does not follow — that request then takes the normal path *whole*, which
-produces the exact answer (an error included). It never answers an error itself.
+produces the exact answer (an error included). For queries it never answers an error itself
+(a placed order's domain refusal is the one error it renders, below).
 
 1. The body (already read, under the edge's body limit): JSON ``application/json`` object, UTF-8
    without lone surrogates (orjson refuses both, as the normal path does), ``query`` a string,
