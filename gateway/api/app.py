@@ -31,6 +31,7 @@ from gateway.api.errors import ApiErrorCode
 from gateway.api.lane import Lane, PersistedQueries, read_body
 from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.middleware import RequestContext
+from gateway.api.orders.placement import HANDED_OVER
 from gateway.api.refusals import RequestRefused
 from gateway.api.schema import build_schema
 from gateway.api.unicode import (
@@ -78,13 +79,21 @@ class GatewayGraphQL(GraphQL[Context, None]):
         # A JSON POST's body is read here rather than in run(): the lane answers from it, or
         # hands it to the normal path, run as Strawberry's __call__ runs it.
         body, receive = await read_body(receive)
-        if await self.lane.answer(scope, body, send):
-            return
+        handed = HANDED_OVER.set(None)  # what the lane placed but leaves to the normal path
         try:
-            response = await self.run(Request(scope, receive))
-        except HTTPException as exc:
-            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
-        await response(scope, receive, send)
+            if await self.lane.answer(scope, body, send):
+                return
+            try:
+                response = await self.run(Request(scope, receive))
+            except HTTPException as exc:
+                response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+            await response(scope, receive, send)
+            placed = HANDED_OVER.get()
+            if placed is not None and not placed.taken:  # a bug: say so, loudly
+                log.error("order %r was placed by the lane but the normal path did not answer "
+                          "from it", placed.placement.order_id)
+        finally:
+            HANDED_OVER.reset(handed)
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)

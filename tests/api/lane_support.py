@@ -1,7 +1,9 @@
 """Two apps on one database, one with the compiled lane and one without, for comparing answers.
 
 Every request can be sent to both (:meth:`Pair.both`): the answers must be identical — status,
-headers and body bytes (the request id is fixed by the caller so it matches too).
+headers and body bytes (the request id is fixed by the caller so it matches too). Mutations
+need one database per app (``separate=True``): each app then sees every request once, so both
+databases go through the same states.
 """
 
 from __future__ import annotations
@@ -50,11 +52,13 @@ class Pair:
     apps: tuple[Starlette, Starlette]
 
     async def send(self, client: httpx.AsyncClient, body: Any, *, token: bool = False,
-                   raw: bytes | None = None,
-                   content_type: str = "application/json") -> Answer:
+                   raw: bytes | None = None, content_type: str = "application/json",
+                   authorization: str | None = None) -> Answer:
         headers = {"x-request-id": REQUEST_ID, "content-type": content_type}
         if token:
             headers["authorization"] = f"Bearer {TOKEN}"
+        if authorization is not None:
+            headers["authorization"] = authorization
         content = raw if raw is not None else orjson.dumps(body)
         response = await client.post("/graphql", content=content, headers=headers)
         return Answer(response.status_code, list(response.headers.raw), response.content)
@@ -66,11 +70,15 @@ class Pair:
 
 
 @contextlib.asynccontextmanager
-async def open_pair(db: Path, **settings: Any) -> AsyncIterator[Pair]:
-    """Both apps on ``db`` (the shop loaded through the one without the lane)."""
+async def open_pair(db: Path, *, separate: bool = False, **settings: Any
+                    ) -> AsyncIterator[Pair]:
+    """Both apps on ``db`` (the shop loaded through the one without the lane), or, when
+    ``separate``, the app without the lane on a database of its own beside ``db``."""
     settings.setdefault("admin_token", TOKEN)
     config = Settings(database=str(db), **settings)
-    on, off = create_app(config, lane=True), create_app(config, lane=False)
+    off_config = Settings(database=str(db.with_name(f"off-{db.name}")), **settings) \
+        if separate else config
+    on, off = create_app(config, lane=True), create_app(off_config, lane=False)
     async with on.router.lifespan_context(on), off.router.lifespan_context(off), \
             httpx.AsyncClient(transport=httpx.ASGITransport(app=on),
                               base_url="http://test") as on_client, \
@@ -79,8 +87,10 @@ async def open_pair(db: Path, **settings: Any) -> AsyncIterator[Pair]:
         lane = graphql_view(on).lane
         assert lane is not None and graphql_view(off).lane is None
         pair = Pair(on_client, off_client, lane, (on, off))
-        loaded = await pair.send(off_client, {
-            "query": "mutation($d: JSON!) { importCatalog(document: $d, replace: true) "
-                     "{ ok } }", "variables": {"d": SHOP}}, token=True)
-        assert loaded.json()["data"] == {"importCatalog": {"ok": True}}, loaded.body
+        for client in (off_client, on_client) if separate else (off_client,):
+            loaded = await pair.send(client, {
+                "query": "mutation($d: JSON!) { importCatalog(document: $d, replace: true) "
+                         "{ ok } }", "variables": {"d": SHOP}}, token=True)
+            assert loaded.json()["data"] == {"importCatalog": {"ok": True}}, loaded.body
+        lane.missed.clear()  # the tests count from here
         yield pair

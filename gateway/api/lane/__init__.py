@@ -1,4 +1,5 @@
-"""The compiled lane for storefront ``availability`` queries, and persisted queries.
+"""The compiled lane for storefront ``availability`` queries and ``placeOrder``, and persisted
+queries.
 
 The normal path (Strawberry, graphql-core) answers every request first; when it answers a
 covered query without error, the lane learns a plan for that document. From then on the lane

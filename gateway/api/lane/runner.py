@@ -1,9 +1,11 @@
-"""The lane: answers a POSTed request of a known ``availability`` query without graphql-core,
-or says it did not, and the normal path (Strawberry + graphql-core) answers instead.
+"""The lane: answers a POSTed request of a known ``availability`` query or ``placeOrder``
+mutation without graphql-core's execution, or says it did not, and the normal path
+(Strawberry + graphql-core) answers instead.
 
 Per request the lane does what the normal path would do, in the same order, and stops at the
 first thing it does not follow — that request then takes the normal path *whole*, which
-produces the exact answer (an error included). It never answers an error itself.
+produces the exact answer (an error included). For queries it never answers an error itself
+(a placed order's domain refusal is the one error it renders, below).
 
 1. The body (already read, under the edge's body limit): JSON ``application/json`` object, UTF-8
    without lone surrogates (orjson refuses both, as the normal path does), ``query`` a string,
@@ -22,6 +24,13 @@ produces the exact answer (an error included). It never answers an error itself.
 7. The answer: ``{"data": ..., "extensions": {"cost": ...}}`` encoded by orjson, the headers the
    normal path sends; the request middleware is told the operation's name and type (metrics,
    access log) as the normal path tells it.
+
+A ``placeOrder`` mutation (:mod:`gateway.api.lane.mutation`) follows steps 1-4, then the
+normal path's own coercion, permission and resolver checks; up to there a refusal leaves it to
+the normal path untouched. Past them the order is placed, once: the lane answers the result,
+or the GraphQL error of a domain refusal, itself; what it does not render (a storage error,
+an unexpected exception) the normal path renders from the record of that one call
+(:data:`~gateway.api.orders.placement.HANDED_OVER`), without placing it again.
 """
 
 from __future__ import annotations
@@ -43,10 +52,12 @@ from gateway.api.context import presents_token
 from gateway.api.guards import check_operation
 from gateway.api.lane.cache import Lru
 from gateway.api.lane.documents import compile_operation
+from gateway.api.lane.mutation import MutationPlan, NotTaken, compile_mutation
 from gateway.api.lane.persisted import PersistedQueries, query_hash, requested_hash
 from gateway.api.lane.plan import OperationPlan
 from gateway.api.lane.variables import coerce
 from gateway.api.limits import MAX_SKU_LENGTH
+from gateway.api.orders.placement import HANDED_OVER, Placed
 from gateway.api.refusals import RequestRefused
 from gateway.logs import CURRENT_REQUEST
 from gateway.settings import Settings
@@ -70,6 +81,8 @@ class Miss(StrEnum):
     VARIABLES = "variables"  # variables graphql-core would refuse or that are not followed
     ARGUMENTS = "arguments"  # an argument or the resolver's checks would fail
     FAILED = "failed"  # the service or a writer raised (domain error, storage, a null...)
+    PERMISSION = "permission"  # a back-office mutation without the back-office token
+    HANDED_OVER = "handed_over"  # a placement the normal path renders from the lane's record
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +95,7 @@ class LaneExecution:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    plan: OperationPlan | None
+    plan: OperationPlan | MutationPlan | None
     execution: LaneExecution
 
 
@@ -114,9 +127,12 @@ class Lane:
             kind, name = execution.operation_type, execution.operation_name
         except Exception:  # a document without that operation: nothing to learn
             return
-        plan = compile_operation(self.schema, document, data.operation_name) \
-            if kind is OperationType.QUERY else None
-        self.plans.put(key, _Entry(plan, LaneExecution(name, OperationType.QUERY)))
+        plan: OperationPlan | MutationPlan | None = None
+        if kind is OperationType.QUERY:
+            plan = compile_operation(self.schema, document, data.operation_name)
+        elif kind is OperationType.MUTATION:
+            plan = compile_mutation(self.schema, document, data.operation_name)
+        self.plans.put(key, _Entry(plan, LaneExecution(name, kind)))
 
     def _miss(self, why: Miss) -> bool:
         self.missed[why] += 1
@@ -187,6 +203,17 @@ class Lane:
                                   back_office)
         if verdict.refusal is not None:
             return self._miss(Miss.REFUSED)
+        if isinstance(plan, MutationPlan):
+            try:
+                done = await plan.run(scope["app"].state.services, settings, variables,
+                                      back_office)
+            except NotTaken as not_taken:
+                return self._miss(Miss(not_taken.why))
+            if isinstance(done, Placed):  # executed once: the normal path renders the record
+                HANDED_OVER.set(done)
+                return self._miss(Miss.HANDED_OVER)
+            await self._send(done, verdict.cost, entry, register, query, send)
+            return True
         coerced = coerce(plan.variables, variables)
         if coerced is None:
             return self._miss(Miss.VARIABLES)
@@ -213,11 +240,16 @@ class Lane:
             except Exception:  # the normal path reports it (and logs it when unexpected)
                 return self._miss(Miss.FAILED)
 
+        await self._send({"data": answer}, verdict.cost, entry, register, query, send)
+        return True
+
+    async def _send(self, result: dict[str, Any], cost: dict[str, int] | None, entry: _Entry,
+                    register: str | None, query: str, send: Send) -> None:
+        """Send the answer (``data``, ``errors``) with its cost, as the normal path does."""
         if register is not None:
             self.persisted.remember(register, query)
-        result: dict[str, Any] = {"data": answer}
-        if verdict.cost is not None:
-            result["extensions"] = {"cost": verdict.cost}
+        if cost is not None:
+            result["extensions"] = {"cost": cost}
         encoded = orjson.dumps(result)
         state = CURRENT_REQUEST.get()
         if state is not None:
@@ -226,7 +258,6 @@ class Lane:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", b"%d" % len(encoded)), *HEADERS]})
         await send({"type": "http.response.body", "body": encoded})
-        return True
 
 
 async def read_body(receive: Receive) -> tuple[bytes, Receive]:

@@ -11,6 +11,7 @@ from gateway.api.common import CartLineInput, DestinationInput
 from gateway.api.context import BACK_OFFICE, Context
 from gateway.api.enums import Algorithm
 from gateway.api.limits import requested_lines
+from gateway.api.orders.placement import Placement, placed_answer
 from gateway.api.orders.types import (
     LowStockItem,
     OrderAction,
@@ -69,11 +70,9 @@ class OrderMutation:
                           lines: list[CartLineInput],
                           customer_group: str | None = None) -> OrderResult:
         requested = _lines(info.context, lines) or []
-        outcome = await info.context.services.orders.place_order(order_id, channel, requested,
-                                                                 customer_group)
-        return order_result(outcome, [line.quantity for line in lines]
-                            if len(outcome.lines) == len(lines) and not outcome.replayed
-                            else None, action=OrderAction.PLACE)
+        return await placed_answer(info.context.services, Placement(
+            order_id, channel, tuple(requested), customer_group,
+            tuple(line.quantity for line in lines)))
 
     @strawberry.mutation(description="Back office (token): release what is not shipped yet.",
                          permission_classes=BACK_OFFICE)
