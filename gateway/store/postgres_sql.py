@@ -35,10 +35,7 @@ SELECT_RESERVATIONS = "SELECT sku, stock_id, quantity, metadata FROM reservation
 # Everything a storefront request reads, in ONE statement (one round trip, one snapshot): the
 # data version, products, source items and the reservation totals of the requested stock,
 # tagged by kind (the row shape of codec.sku_snapshot). $1: the SKUs, $2: the stock id.
-SKU_SNAPSHOT = """
-    SELECT 'v' AS kind, NULL::text AS sku, NULL::text AS source, data_version::text AS value,
-           NULL::text AS status, NULL::text AS config
-        FROM meta WHERE id = 1
+_SNAPSHOT_ROWS = """
     UNION ALL
     SELECT 'p', sku, NULL, name, NULL, config FROM products WHERE sku = ANY($1::text[])
     UNION ALL
@@ -48,22 +45,17 @@ SKU_SNAPSHOT = """
     SELECT 't', sku, NULL, reserved::text, NULL, NULL FROM stock_facts
         WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved <> 0
     ORDER BY 1, 2, 3"""
+SKU_SNAPSHOT = """
+    SELECT 'v' AS kind, NULL::text AS sku, NULL::text AS source, data_version::text AS value,
+           NULL::text AS status, NULL::text AS config
+        FROM meta WHERE id = 1""" + _SNAPSHOT_ROWS
 # A placement's first read (one round trip): SKU_SNAPSHOT whose version row also says, in its
 # ``status`` column, whether the order id $3 is taken ('true') or free ('false').
 PLACEMENT_SNAPSHOT = """
     SELECT 'v' AS kind, NULL::text AS sku, NULL::text AS source, data_version::text AS value,
            (EXISTS (SELECT 1 FROM orders WHERE order_id = $3))::text AS status,
            NULL::text AS config
-        FROM meta WHERE id = 1
-    UNION ALL
-    SELECT 'p', sku, NULL, name, NULL, config FROM products WHERE sku = ANY($1::text[])
-    UNION ALL
-    SELECT 'i', sku, source_code, quantity::text, status, config FROM source_items
-        WHERE sku = ANY($1::text[])
-    UNION ALL
-    SELECT 't', sku, NULL, reserved::text, NULL, NULL FROM stock_facts
-        WHERE stock_id = $2 AND sku = ANY($1::text[]) AND reserved <> 0
-    ORDER BY 1, 2, 3"""
+        FROM meta WHERE id = 1""" + _SNAPSHOT_ROWS
 # A storefront read from the availability facts: the data version (the row whose sku is NULL),
 # then the facts of the requested, known SKUs in the stock. $1: the SKUs, $2: the stock id.
 FACTS_FOR_SKUS = """
@@ -130,54 +122,52 @@ GUARDED_RESERVE = """UPDATE stock_facts SET reserved = reserved + $3
     WHERE sku = $1 AND stock_id = $2 AND known AND sellable
       AND (floor IS NULL OR reserved + $3 >= floor)
     RETURNING sku, stock_id, assigned, in_stock, physical, reserved, rules"""
-# The placement's writes before its guard, in one statement: the order row (idempotency:
-# nothing more happens when the id exists), its reservations and change-log keys. Returns
-# whether the order was inserted.
-PLACE_ORDER = """WITH placed AS (
+# The order row of a placement: inserted unless the id exists (idempotency: then nothing more
+# of the statement writes). $1-$7: the order's columns.
+_PLACED = """WITH placed AS (
         INSERT INTO orders (order_id, channel, stock_id, customer_group, status, request_key,
                             document)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (order_id) DO NOTHING
         RETURNING order_id
-    ), reserved AS (
+    )"""
+# Its reservation rows ($8-$10: SKUs, quantities, metadata), only when the order was inserted.
+_RESERVED = """, reserved AS (
         INSERT INTO reservations (sku, stock_id, quantity, metadata, order_id)
         SELECT r.sku, $3, r.quantity, r.metadata, p.order_id
         FROM placed AS p, unnest($8::text[], $9::numeric[], $10::text[])
             AS r (sku, quantity, metadata)
         RETURNING 1
-    ), logged AS (
+    )"""
+# The guarded update of one (sku, stock) total ($11: the SKU, $12: the delta), only when the
+# order row was inserted; {extra}: more conditions, {returning}: what it returns.
+_GUARDED = """, guarded AS (
+        UPDATE stock_facts SET reserved = reserved + $12
+        WHERE sku = $11 AND stock_id = $3 AND known AND sellable
+          AND (floor IS NULL OR reserved + $12 >= floor){extra}
+          AND EXISTS (SELECT 1 FROM placed)
+        RETURNING {returning}
+    )"""
+_LOGGED_ONE = """, logged AS (
+        INSERT INTO changes (sku, stock_id) SELECT $11, $3 FROM placed RETURNING 1
+    )"""
+# The placement's writes before its guard, in one statement: the order row, its reservations
+# and change-log keys. Returns whether the order was inserted.
+PLACE_ORDER = _PLACED + _RESERVED + """, logged AS (
         INSERT INTO changes (sku, stock_id)
         SELECT DISTINCT r.sku, $3 FROM placed, unnest($8::text[]) AS r (sku)
         RETURNING 1
     )
     SELECT count(*) FROM placed"""
 # A placement with one reserved (sku, stock) — nearly every order — in ONE statement: the
-# order row (idempotency), the guarded update of the total ($11: the SKU, $12: the delta; only
-# when the order row was inserted), the reservation rows and change-log keys. Returns whether
-# the order was inserted, and the guarded row as it is now (NULLs: the guard refused).
-PLACE_ONE = """WITH placed AS (
-        INSERT INTO orders (order_id, channel, stock_id, customer_group, status, request_key,
-                            document)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING order_id
-    ), guarded AS (
-        UPDATE stock_facts SET reserved = reserved + $12
-        WHERE sku = $11 AND stock_id = $3 AND known AND sellable
-          AND (floor IS NULL OR reserved + $12 >= floor)
-          AND EXISTS (SELECT 1 FROM placed)
-        RETURNING sku, stock_id, assigned, in_stock, physical, reserved, rules
-    ), reserved AS (
-        INSERT INTO reservations (sku, stock_id, quantity, metadata, order_id)
-        SELECT r.sku, $3, r.quantity, r.metadata, p.order_id
-        FROM placed AS p, unnest($8::text[], $9::numeric[], $10::text[])
-            AS r (sku, quantity, metadata)
-        RETURNING 1
-    ), logged AS (
-        INSERT INTO changes (sku, stock_id) SELECT $11, $3 FROM placed RETURNING 1
-    )
+# order row, the guarded update of the total, the reservation rows and change-log keys.
+# Returns whether the order was inserted, and the guarded row as it is now (NULLs: the guard
+# refused).
+PLACE_ONE = (_PLACED + _GUARDED.format(
+    extra="", returning="sku, stock_id, assigned, in_stock, physical, reserved, rules")
+    + _RESERVED + _LOGGED_ONE + """
     SELECT (SELECT count(*) FROM placed) AS placed, g.*
-    FROM (SELECT 1) AS one LEFT JOIN guarded AS g ON TRUE"""
+    FROM (SELECT 1) AS one LEFT JOIN guarded AS g ON TRUE""")
 # The fast placement: PLACE_ONE as a statement that is its own transaction (one round trip,
 # and the hot row is unlocked by the server as soon as it is durable), taken only when the
 # guarded update leaves the total in the pair's quiet band (``quiet_from``, computed by the
@@ -186,31 +176,12 @@ PLACE_ONE = """WITH placed AS (
 # it then divides by zero (the one error plain SQL can raise), which aborts it whole, and the
 # store places the order in a transaction instead. Returns 1 when placed, 0 when the id is
 # taken.
-PLACE_FAST = """WITH placed AS (
-        INSERT INTO orders (order_id, channel, stock_id, customer_group, status, request_key,
-                            document)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING order_id
-    ), guarded AS (
-        UPDATE stock_facts SET reserved = reserved + $12
-        WHERE sku = $11 AND stock_id = $3 AND known AND sellable
-          AND (floor IS NULL OR reserved + $12 >= floor)
-          AND quiet_from IS NOT NULL AND reserved + $12 >= quiet_from
-          AND EXISTS (SELECT 1 FROM placed)
-        RETURNING 1
-    ), reserved AS (
-        INSERT INTO reservations (sku, stock_id, quantity, metadata, order_id)
-        SELECT r.sku, $3, r.quantity, r.metadata, p.order_id
-        FROM placed AS p, unnest($8::text[], $9::numeric[], $10::text[])
-            AS r (sku, quantity, metadata)
-        RETURNING 1
-    ), logged AS (
-        INSERT INTO changes (sku, stock_id) SELECT $11, $3 FROM placed RETURNING 1
-    )
+PLACE_FAST = (_PLACED + _GUARDED.format(
+    extra="\n          AND quiet_from IS NOT NULL AND reserved + $12 >= quiet_from",
+    returning="1") + _RESERVED + _LOGGED_ONE + """
     SELECT CASE WHEN count(*) = 0 THEN 0
                 ELSE 1 / (SELECT count(*)::integer FROM guarded) END
-    FROM placed"""
+    FROM placed""")
 # Facts recomputed through the domain: everything but ``reserved``. Keys sorted by the caller;
 # a row that would not change is left alone (no new row version, no lock kept longer).
 UPSERT_FACTS = """INSERT INTO stock_facts
