@@ -6,11 +6,22 @@ Quantities are written as strings so they round-trip exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from gateway.domain.orders import Order, OrderSku, PlacedLine, ShipmentLine
+from gateway.domain.orders import Order, OrderSku, PlacedLine, ReservationDelta, ShipmentLine
+from gateway.domain.records import ReservationRecord
 from gateway.store.codec import dump_json
+
+
+def reservation_records(order: Order, deltas: Sequence[ReservationDelta]
+                        ) -> list[ReservationRecord]:
+    """The reservation rows of ``order``'s non-zero ``deltas``, with the metadata Magento
+    writes (the event type and the order id)."""
+    return [ReservationRecord(sku=d.sku, stock=order.stock_id, quantity=d.qty,
+                              metadata={"event_type": d.event_type, "order_id": order.order_id})
+            for d in deltas if d.qty != 0]
 
 
 def dump_order(order: Order) -> str:

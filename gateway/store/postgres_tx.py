@@ -51,6 +51,7 @@ from gateway.store import postgres_reads as reads
 from gateway.store import postgres_sql as sql
 from gateway.store import postgres_writes as writes
 from gateway.store.errors import StockConflict, StoreBusy, WriteConflict
+from gateway.store.order_codec import reservation_records
 from gateway.store.postgres_conn import (
     MAX_ATTEMPTS,
     Conn,
@@ -296,10 +297,7 @@ class PostgresTransaction:
 
     async def append_reservations(self, order: Order,
                                   deltas: Sequence[ReservationDelta]) -> None:
-        records = [ReservationRecord(sku=d.sku, stock=order.stock_id, quantity=d.qty,
-                                     metadata={"event_type": d.event_type,
-                                               "order_id": order.order_id})
-                   for d in deltas if d.qty != 0]
+        records = reservation_records(order, deltas)
         if self._placement is not None and self._placement[0].order_id == order.order_id:
             self._placement[1].extend(records)
             return

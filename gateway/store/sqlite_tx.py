@@ -21,12 +21,12 @@ from gateway.domain.records import (
     Catalog,
     ChangedKey,
     ProductView,
-    ReservationRecord,
     SkuData,
     Topology,
 )
 from gateway.store import sqlite_reads as reads
 from gateway.store import sqlite_writes as writes
+from gateway.store.order_codec import reservation_records
 from gateway.store.sqlite_conn import Meter, Session, SqliteWorker
 
 T = TypeVar("T")
@@ -120,10 +120,7 @@ class SqliteTransaction:
 
     async def append_reservations(self, order: Order,
                                   deltas: Sequence[ReservationDelta]) -> None:
-        records = [ReservationRecord(sku=d.sku, stock=order.stock_id, quantity=d.qty,
-                                     metadata={"event_type": d.event_type,
-                                               "order_id": order.order_id})
-                   for d in deltas if d.qty != 0]
+        records = reservation_records(order, deltas)
         self._touch(r.sku for r in records)
         self._writes.append(lambda s: writes.append_reservations(s, records, self._totals))
 
