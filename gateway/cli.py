@@ -65,17 +65,14 @@ async def _with_services(settings: Settings, work: Callable[[Services], Awaitabl
     """``work`` over the services of the database the settings name. Exits 2, with
     ``must_exist`` (read-only commands), for a database that does not exist: a typo must not
     create an empty one. A database that cannot be opened is a StoreError (see main)."""
-    from gateway.services import build_services
-    from gateway.store import DatabaseNotFound, open_store
+    from gateway.services.runtime import open_services
+    from gateway.store import DatabaseNotFound
 
     try:
-        store = await open_store(settings, must_exist=must_exist)
+        async with open_services(settings, must_exist=must_exist) as services:
+            return await work(services)
     except DatabaseNotFound as exc:
         _fail(str(exc))
-    try:
-        return await work(build_services(store))
-    finally:
-        await store.close()
 
 
 async def _nothing(services: Services) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -41,13 +41,10 @@ from gateway.api.unicode import (
     may_hold_surrogates,
 )
 from gateway.metrics import CONTENT_TYPE, GatewayMetrics, install
-from gateway.services import Services, build_services
-from gateway.services.live import AvailabilityHub
+from gateway.services import Services, StoreError
 from gateway.services.orders import OrderService
+from gateway.services.runtime import availability_hub, follow_other_writers, open_services
 from gateway.settings import Settings
-from gateway.store import open_store
-from gateway.store.errors import StoreError
-from gateway.store.protocol import SharedStore
 
 log = logging.getLogger("gateway")
 
@@ -167,26 +164,6 @@ async def _compact_forever(orders: OrderService, interval: float) -> None:
                 log.info("compacted %d reservation rows", removed)
 
 
-def _refresher(services: Services) -> Callable[[int], None]:
-    """A data-version subscriber that reloads the cached topology in the background (the
-    next request would reload it anyway: this only takes the reload off its path)."""
-    running: set[asyncio.Task[object]] = set()
-
-    async def reload() -> None:
-        try:
-            await services.reader.topology()
-        except Exception as exc:  # the next request retries, and reports
-            log.debug("topology refresh failed: %s", exc)
-
-    def changed(version: int) -> None:
-        if not running:
-            task: asyncio.Task[object] = asyncio.ensure_future(reload())
-            running.add(task)
-            task.add_done_callback(running.discard)
-
-    return changed
-
-
 def create_app(settings: Settings, lane: bool = True) -> Starlette:
     """A ready-to-serve app; the store opens in the lifespan and closes on shutdown.
     ``lane=False`` leaves every request to Strawberry (the lane's differential tests)."""
@@ -195,10 +172,14 @@ def create_app(settings: Settings, lane: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await open_store(settings)
-        services = app.state.services = build_services(store)
-        if isinstance(store, SharedStore):  # other replicas write too: refresh caches early
-            store.watch_data_version(_refresher(services))
+        async with open_services(settings) as services:
+            app.state.services = services
+            follow_other_writers(services)  # replicas write too: refresh caches early
+            async with _serving(app, services):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _serving(app: Starlette, services: Services) -> AsyncIterator[None]:
         install(metrics)
         metrics.watch(services.reader)
         if not settings.admin_token:
@@ -207,8 +188,7 @@ def create_app(settings: Settings, lane: bool = True) -> Starlette:
             log.info("production mode (GATEWAY_ENV=production): GraphiQL, introspection and "
                      "field suggestions are off; queries are POSTed to /graphql.")
         # The live availability hub: one change feed (the store's change log) per process.
-        hub = app.state.live = AvailabilityHub(store, services.storefront,
-                                               poll_interval=settings.live_poll_interval)
+        hub = app.state.live = availability_hub(services, settings.live_poll_interval)
         live = asyncio.create_task(hub.run())
         compactor = None
         if settings.compact_interval > 0:
@@ -224,12 +204,11 @@ def create_app(settings: Settings, lane: bool = True) -> Starlette:
                 compactor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await compactor
-            await store.close()
 
     async def healthz(request: Request) -> Response:
         try:
             services: Services = request.app.state.services
-            version = await services.store.data_version()
+            version = await services.health.data_version()
         except StoreError as exc:  # the database is away: said once per probe, no traceback
             log.warning("health check: %s", exc.message)
             return JSONResponse({"status": "unavailable", "code": exc.code.value},
@@ -264,7 +243,7 @@ async def readyz(request: Request) -> Response:
     if services is None:
         return _not_ready("STORE_UNAVAILABLE", "the store is not open (starting or stopping)")
     try:
-        await services.store.check_ready()
+        await services.health.check_ready()
     except StoreError as exc:
         log.warning("not ready: %s", exc.message)
         return _not_ready(exc.code.value, exc.message, exc.retry_after)

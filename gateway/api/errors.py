@@ -6,7 +6,7 @@
   ``x-request-id`` of the answer), and reaches the client only as "Unexpected error." with
   that id in ``extensions.requestId`` and ``extensions.code = "INTERNAL_ERROR"``.
 - The query limits (depth, aliases, tokens) answer ``extensions.code = "LIMIT_EXCEEDED"``.
-- Storage trouble (a :class:`~gateway.store.errors.StoreError`: the database busy, the disk
+- Storage trouble (a :class:`~gateway.services.StoreError`: the database busy, the disk
   full, the database unreachable) is not a bug: its code (``STORE_BUSY``, ``STORAGE_FULL``,
   ``STORE_UNAVAILABLE``) in ``extensions.code``, its hint in ``extensions.retryAfter``
   (seconds) and in the answer's ``Retry-After`` header, its message (what to do) as the
@@ -32,7 +32,7 @@ from strawberry.types.graphql import OperationType
 from gateway.api.middleware import new_request_id
 from gateway.domain.errors import DomainError
 from gateway.logs import CURRENT_REQUEST, current_request_id
-from gateway.store.errors import StoreError
+from gateway.services import StoreError
 
 log = logging.getLogger("gateway.api")
 

@@ -1,15 +1,12 @@
 """``stockEvents``: the back-office subscription to stock crossings (token required).
 
-Each write records, in its own transaction, the (sku, stock) pairs whose answer crossed out of
-stock, back in stock or into low stock (``gateway.domain.stock_events``), whichever process
-made it. A subscription reads those records from its position on: by default from now, or
-from ``after`` (the ``sequence`` of the last event a client handled) to resume without a gap
-after a disconnect, as long as the events are still kept (the last 100,000).
+The events come from :class:`~gateway.services.stock_events.StockEventService`: by default
+from now, or from ``after`` (the ``sequence`` of the last event a client handled) to resume
+without a gap after a disconnect, as long as the events are still kept (the last 100,000).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -18,9 +15,6 @@ from strawberry.types import Info
 from gateway.api.context import BACK_OFFICE, Context
 from gateway.api.enums import StockEventKind
 from gateway.api.limits import check_count, check_skus
-from gateway.services.reader import InventoryReader
-
-PAGE = 500
 
 
 @strawberry.type(description="A (sku, stock) crossing out of stock, back in stock or into low "
@@ -48,18 +42,9 @@ class StockEventSubscription:
             check_count(skus, context.settings.live_max_skus, "SKUs in one subscription")
             check_skus(skus)
         wanted = frozenset(skus) if skus is not None else None
-        reader = context.services.reader
-        store = reader.store
-        position = after if after is not None else await store.stock_event_sequence()
-        while True:
-            stock = InventoryReader.stock_for(channel, await reader.topology())
-            events = await store.stock_events_since(position, PAGE)
-            for event in events:
-                position = event.sequence
-                if event.stock_id == stock.id and (wanted is None or event.sku in wanted):
-                    yield StockEvent(sequence=event.sequence, kind=event.kind, sku=event.sku,
-                                     channel=channel, stock_id=event.stock_id,
-                                     salable_qty=None if event.salable_qty is None
-                                     else float(event.salable_qty))
-            if len(events) < PAGE:
-                await asyncio.sleep(context.settings.live_poll_interval)
+        async for event in context.services.stock_events.follow(
+                channel, wanted, after, poll_interval=context.settings.live_poll_interval):
+            yield StockEvent(sequence=event.sequence, kind=event.kind, sku=event.sku,
+                             channel=channel, stock_id=event.stock_id,
+                             salable_qty=None if event.salable_qty is None
+                             else float(event.salable_qty))
