@@ -6,8 +6,11 @@ check it against the registry's ``dist.integrity`` (sha512), copy only the files
 loads (plus the license, when the package ships one) into the vendor directory, and record
 versions, tarball URLs, integrities and the sha256 of every copied file in VERSIONS.json.
 
-Files are copied byte for byte: the sha256 in VERSIONS.json lets a cheap offline test prove
-that the committed files are still exactly what the registry served.
+Files are copied byte for byte but for :data:`SCRUBS`: messages inside the bundles that name
+a CDN (an error for React 15 and below, which is never loaded here) are reworded, so nothing
+the gateway serves names a host that serves code. VERSIONS.json records, per file, the sha256
+of the tarball's bytes (``tarball_sha256``), the rewordings applied, and the sha256 of the file
+written (``sha256``): a cheap offline test proves the committed files are still exactly that.
 """
 
 from __future__ import annotations
@@ -28,6 +31,15 @@ REGISTRY = "https://registry.npmjs.org"
 DEFAULT_DEST = (Path(__file__).resolve().parents[1]
                 / "gateway" / "api" / "graphiql" / "static" / "vendor")
 TIMEOUT = 120.0
+
+#: Exact byte strings reworded in every copied file: (as published, as served). Each must be
+#: found where it is expected (a new version without it fails the vendoring: review the list).
+SCRUBS: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "graphiql.min.js": (
+        (b"If you are using a CDN source (jsdelivr, unpkg, etc), follow this example:",
+         b"Load React 16 or later before GraphiQL, as in this example:"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,20 @@ def extract(tarball: bytes, wanted: dict[str, str]) -> dict[str, bytes]:
     return out
 
 
+def scrub(name: str, data: bytes) -> tuple[bytes, int]:
+    """``data`` with the :data:`SCRUBS` of file ``name`` applied, and how many were replaced;
+    raises VendorError when one of them is not in the file."""
+    replaced = 0
+    for published, served in SCRUBS.get(name, ()):
+        count = data.count(published)
+        if count == 0:
+            raise VendorError(f"{name}: {published[:40]!r}... is not in this version: review "
+                              "SCRUBS in scripts/vendor_graphiql.py")
+        data = data.replace(published, served)
+        replaced += count
+    return data, replaced
+
+
 def vendor(package: Package, dest: Path) -> dict[str, object]:
     """Download, verify and write one package's files; return its VERSIONS.json entry."""
     metadata = json.loads(fetch(package.metadata_url))
@@ -131,16 +157,22 @@ def vendor(package: Package, dest: Path) -> dict[str, object]:
     tarball = fetch(package.tarball_url)
     check_integrity(tarball, dist["integrity"])
     files = extract(tarball, package.files)
-    for name, data in files.items():
-        (dest / name).write_bytes(data)
+    entries: dict[str, dict[str, object]] = {}
+    for inner, name in package.files.items():
+        served, replaced = scrub(name, files[name])
+        (dest / name).write_bytes(served)
+        entry: dict[str, object] = {"from": f"package/{inner}",
+                                    "sha256": hashlib.sha256(served).hexdigest()}
+        if replaced:
+            entry["tarball_sha256"] = hashlib.sha256(files[name]).hexdigest()
+            entry["reworded"] = replaced
+        entries[name] = entry
     return {
         "version": package.version,
         "license": metadata.get("license"),
         "tarball": package.tarball_url,
         "integrity": dist["integrity"],
-        "files": {name: {"from": f"package/{inner}",
-                         "sha256": hashlib.sha256(files[name]).hexdigest()}
-                  for inner, name in package.files.items()},
+        "files": entries,
     }
 
 

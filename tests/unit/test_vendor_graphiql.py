@@ -72,3 +72,16 @@ def test_tarball_urls_follow_the_registry_layout() -> None:
 def test_vendored_names_are_distinct() -> None:
     names = [name for package in vendor.PACKAGES for name in package.files.values()]
     assert len(names) == len(set(names))
+
+
+def test_scrub_rewords_exactly_the_listed_messages() -> None:
+    published, served = vendor.SCRUBS["graphiql.min.js"][0]
+    data = b"a" + published + b"b"
+    assert vendor.scrub("graphiql.min.js", data) == (b"a" + served + b"b", 1)
+    assert vendor.scrub("react.production.min.js", data) == (data, 0)  # other files: as is
+    assert b"unpkg" not in served and b"jsdelivr" not in served
+
+
+def test_scrub_refuses_a_version_without_the_listed_message() -> None:
+    with pytest.raises(vendor.VendorError, match="SCRUBS"):
+        vendor.scrub("graphiql.min.js", b"a bundle that changed")
