@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,9 +54,9 @@ def import_catalog(catalog: Path, db: Path) -> None:
 
 # -- server processes ----------------------------------------------------------------------
 
-def _group_stats(pgid: int) -> list[tuple[int, list[str]]]:
-    """(pid, /proc stat fields from field 3 on) of every live process in group ``pgid``."""
-    found = []
+def _process_stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, /proc stat fields from field 3 on) of every live process. fields[0] is field 3
+    (state): ppid is field 4, pgrp 5, utime 14, stime 15."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -65,16 +65,27 @@ def _group_stats(pgid: int) -> list[tuple[int, list[str]]]:
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-        if int(fields[2]) == pgid:
-            found.append((int(entry), fields))
-    return found
+        yield int(entry), stat[stat.rindex(")") + 2:].split()
+
+
+def _cpu_seconds(stats: Iterable[tuple[int, list[str]]]) -> float:
+    return sum(int(f[11]) + int(f[12]) for _, f in stats) / CLK_TCK
+
+
+def _group_stats(pgid: int) -> list[tuple[int, list[str]]]:
+    """The stats of every live process in group ``pgid``."""
+    return [(pid, fields) for pid, fields in _process_stats() if int(fields[2]) == pgid]
 
 
 def _group_cpu_seconds(pgid: int) -> float:
     """user+system CPU seconds of every live process in process group ``pgid``."""
-    return sum(int(f[11]) + int(f[12]) for _, f in _group_stats(pgid)) / CLK_TCK
+    return _cpu_seconds(_group_stats(pgid))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """user+system CPU seconds of process ``pid`` and its live children (a PostgreSQL
+    postmaster and its backends)."""
+    return _cpu_seconds((p, f) for p, f in _process_stats() if p == pid or int(f[1]) == pid)
 
 
 def group_pids(pgid: int) -> list[int]:

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -143,20 +142,8 @@ def postgres_cpu(cluster: Cluster | None) -> float:
     """CPU seconds used so far by the cluster's postmaster and its children."""
     if cluster is None:
         return 0.0
-    pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(entry) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / benchlib.CLK_TCK
+    return benchlib.tree_cpu_seconds(
+        int((cluster.data / "postmaster.pid").read_text().split()[0]))
 
 
 def run_scenario(name: str, args: argparse.Namespace, workdir: Path,
