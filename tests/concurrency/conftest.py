@@ -8,7 +8,9 @@ cleanly (SIGINT to the uvicorn master) or crash them with their worker children
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,22 @@ async def salable(http: httpx.AsyncClient, sku: str) -> dict[str, Any]:
     assert entry is not None
     result: dict[str, Any] = entry
     return result
+
+
+def order_lines(n: int) -> list[dict[str, Any]]:
+    """The lines of the n-th order of a burst: mostly one unit of A; every 4th order has 2
+    lines, every 7th 3, not in SKU order (so writers must sort what they lock)."""
+    if n % 7 == 0:
+        return [{"sku": "C", "quantity": 3}, {"sku": "A", "quantity": 1},
+                {"sku": "B", "quantity": 2}]
+    if n % 4 == 0:
+        return [{"sku": "B", "quantity": 1}, {"sku": "C", "quantity": 2}]
+    return [{"sku": "A", "quantity": 1}]
+
+
+def wanted(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """The quantity per SKU of an order's lines."""
+    per_sku: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        per_sku[line["sku"]] += Decimal(str(line["quantity"]))
+    return dict(per_sku)

@@ -27,8 +27,10 @@ from tests.concurrency.conftest import (
     catalog,
     client,
     gql,
+    order_lines,
     running_server,
     salable,
+    wanted,
 )
 from tests.servers import import_catalog
 
@@ -39,23 +41,6 @@ KILL_AFTER = 50  # acknowledged orders before the SIGKILL
 CONNECTIONS = 300  # requests in flight at once; the rest of the burst waits its turn
 TIMEOUT = 45.0
 GRACE = 5.0  # seconds the requests still in flight get to fail once the server is dead
-
-
-def order_lines(n: int) -> list[dict[str, Any]]:
-    """Mostly one unit of A; every 4th order has 2 lines, every 7th 3 (with other qtys)."""
-    if n % 7 == 0:
-        return [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2},
-                {"sku": "C", "quantity": 3}]
-    if n % 4 == 0:
-        return [{"sku": "B", "quantity": 1}, {"sku": "C", "quantity": 2}]
-    return [{"sku": "A", "quantity": 1}]
-
-
-def wanted(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
-    per_sku: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        per_sku[line["sku"]] += Decimal(str(line["quantity"]))
-    return dict(per_sku)
 
 
 async def burst_then_kill(base: str, kill: Any, requests: dict[str, list[dict[str, Any]]],

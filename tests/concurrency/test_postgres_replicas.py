@@ -32,7 +32,9 @@ from tests.concurrency.conftest import (
     catalog,
     client,
     gql,
+    order_lines,
     salable,
+    wanted,
 )
 from tests.postgres_support import PostgresServer, query
 from tests.servers import Server, import_into, running_server
@@ -166,23 +168,6 @@ KILL_AFTER = 60
 BURST = 900
 CONNECTIONS = 200
 GRACE = 5.0
-
-
-def order_lines(n: int) -> list[dict[str, Any]]:
-    """Mostly one unit of A; every 4th order has 2 lines, every 7th 3 (in another order)."""
-    if n % 7 == 0:
-        return [{"sku": "C", "quantity": 3}, {"sku": "A", "quantity": 1},
-                {"sku": "B", "quantity": 2}]
-    if n % 4 == 0:
-        return [{"sku": "B", "quantity": 1}, {"sku": "C", "quantity": 2}]
-    return [{"sku": "A", "quantity": 1}]
-
-
-def wanted(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
-    per_sku: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        per_sku[line["sku"]] += Decimal(str(line["quantity"]))
-    return dict(per_sku)
 
 
 def check_stored(url: str, requests: dict[str, list[dict[str, Any]]], acked: set[str]) -> None:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.concurrency.conftest import catalog, client
+from tests.concurrency.conftest import catalog, client, order_lines
 from tests.concurrency.test_postgres_replicas import (
     burst,
     check_stored,
-    order_lines,
     place,
     replicas,
 )
