@@ -38,6 +38,10 @@ def per_worker_requests(directory: Path) -> list[float]:
     return counts
 
 
+def both_answered(per_worker: list[float]) -> bool:
+    return len(per_worker) == 2 and all(count > 0 for count in per_worker)
+
+
 def test_two_workers_metrics_are_summed_and_logs_are_json(tmp_path: Path) -> None:
     db = import_catalog(tmp_path, SHOP)
     temp = tmp_path / "tmp"
@@ -48,14 +52,16 @@ def test_two_workers_metrics_are_summed_and_logs_are_json(tmp_path: Path) -> Non
     with running_server(db, workers=2, log=log, env=env) as server, \
             ThreadPoolExecutor(8) as pool:
         (directory,) = temp.glob("gateway-metrics-*")  # the private metrics directory
-        # Until both workers answered some (the kernel picks who accepts), at most 400.
-        while sent < 400:
+        # Until both workers answered some (the kernel picks who accepts), at most 2000.
+        # A worker's counter file appears with its first counted request, so "every
+        # file counts more than zero" is not enough: there must be two files.
+        while sent < 2000:
             list(pool.map(lambda i: shelf(server.base, f"e2e-{i}"), range(sent, sent + 20)))
             sent += 20
-            if all(count > 0 for count in per_worker_requests(directory)):
+            if both_answered(per_worker_requests(directory)):
                 break
         per_worker = per_worker_requests(directory)
-        assert len(per_worker) == 2 and all(count > 0 for count in per_worker), per_worker
+        assert both_answered(per_worker), per_worker
         # Whichever worker answers the scrape reports both workers' requests.
         for _ in range(6):
             scraped = httpx.get(f"{server.base}/metrics", timeout=10)
