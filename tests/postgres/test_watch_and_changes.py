@@ -103,7 +103,8 @@ async def test_a_commit_with_changes_wakes_other_processes(open_postgres: OpenPo
         started = time.monotonic()
         await writer.import_catalog(catalog, replace=False)
         assert await waiter
-        assert time.monotonic() - started < 1.0
+        # Woken by the hint, not the 30 s poll (the import's own time included: slow CI).
+        assert time.monotonic() - started < 5.0
         assert not await waiting.wait_for_changes(0.3)  # one hint per commit (or fewer)
 
 
