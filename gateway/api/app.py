@@ -15,7 +15,7 @@ from cross_web import HTTPException  # what strawberry answers with
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -32,7 +32,7 @@ from gateway.api.lane import Lane, PersistedQueries, read_body
 from gateway.api.live.transport import LiveTransportHandler
 from gateway.api.middleware import RequestContext
 from gateway.api.orders.placement import HANDED_OVER
-from gateway.api.refusals import RequestRefused
+from gateway.api.refusals import RequestRefused, http_refusal
 from gateway.api.schema import build_schema
 from gateway.api.unicode import (
     InvalidText,
@@ -83,7 +83,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             try:
                 response = await self.run(Request(scope, receive))
             except HTTPException as exc:
-                response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+                response = http_refusal(exc).response()
             await response(scope, receive, send)
             placed = HANDED_OVER.get()
             if placed is not None and not placed.taken:  # a bug: say so, loudly
@@ -123,8 +123,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await super().run(request, context, root_value)
-        except RequestRefused as refused:  # a JSON error body rather than strawberry's text
-            return refused.response()
+        except HTTPException as exc:  # a JSON error body with a code, not strawberry's text
+            return http_refusal(exc).response()
 
     def parse_json(self, data: str | bytes) -> Any:
         # Strawberry only turns JSONDecodeError into a 400: a body nested a thousand deep

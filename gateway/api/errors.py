@@ -6,6 +6,11 @@
   ``x-request-id`` of the answer), and reaches the client only as "Unexpected error." with
   that id in ``extensions.requestId`` and ``extensions.code = "INTERNAL_ERROR"``.
 - The query limits (depth, aliases, tokens) answer ``extensions.code = "LIMIT_EXCEEDED"``.
+- graphql-core's own refusals get a code too: a document that does not parse
+  ``GRAPHQL_PARSE_FAILED``, one that does not validate against the schema
+  ``GRAPHQL_VALIDATION_FAILED``, variables that do not fit their types (or an operation that
+  cannot be picked) ``BAD_USER_INPUT`` — the codes Apollo Server uses, so clients branch on
+  ``extensions.code`` for every error.
 - Storage trouble (a :class:`~gateway.services.StoreError`: the database busy, the disk
   full, the database unreachable) is not a bug: its code (``STORE_BUSY``, ``STORAGE_FULL``,
   ``STORE_UNAVAILABLE``) in ``extensions.code``, its hint in ``extensions.retryAfter``
@@ -19,13 +24,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -43,6 +49,9 @@ RETRY_AFTER = "retryAfter"
 class ApiErrorCode(StrEnum):
     """``extensions.code`` of GraphQL errors raised by the API layer itself."""
 
+    BAD_REQUEST = "BAD_REQUEST"  # the HTTP request is not a GraphQL request we serve
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
@@ -85,6 +94,29 @@ def _is_limit(error: GraphQLError) -> bool:
     return any(text in error.message for text in _LIMIT_MESSAGES)
 
 
+def _code_of(error: GraphQLError) -> str | None:
+    return (error.extensions or {}).get("code")
+
+
+def _with_code(error: GraphQLError, code: ApiErrorCode) -> None:
+    error.extensions = {**(error.extensions or {}), "code": code.value}
+
+
+def _request_error_code(error: GraphQLError) -> ApiErrorCode | None:
+    """The code of a refusal graphql-core words without one; validation errors were tagged
+    while validating (:meth:`MaskUnexpectedErrors.on_validate`)."""
+    if _is_limit(error):
+        return ApiErrorCode.LIMIT_EXCEEDED
+    if isinstance(error, GraphQLSyntaxError):
+        return ApiErrorCode.GRAPHQL_PARSE_FAILED
+    if not error.path and (error.original_error is None
+                           or isinstance(error.original_error, GraphQLError)):
+        # Not from a field: refused before execution (variables that do not coerce, wrapping
+        # the scalar's own refusal; no operation to run): the request, not the schema.
+        return ApiErrorCode.BAD_USER_INPUT
+    return None
+
+
 class GatewaySchema(strawberry.Schema):
     def _create_execution_context(
             self, query: str | None, allowed_operation_types: Iterable[OperationType],
@@ -97,6 +129,20 @@ class GatewaySchema(strawberry.Schema):
         if state is not None:
             state.execution = context
         return context
+
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      context_value: Any | None = None, root_value: Any | None = None,
+                      operation_name: str | None = None,
+                      allowed_operation_types: Iterable[OperationType] | None = None,
+                      operation_extensions: dict[str, Any] | None = None) -> Any:
+        # Strawberry lets a subscription through POST and runs it as a query, which cannot
+        # work (its field is an async iterator): subscriptions are served over WebSocket only,
+        # so here they are an operation type not allowed (a 400 that says where to go).
+        allowed = set(DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None
+                      else allowed_operation_types)
+        allowed.discard(OperationType.SUBSCRIPTION)
+        return await super().execute(query, variable_values, context_value, root_value,
+                                     operation_name, allowed, operation_extensions)
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
@@ -122,9 +168,9 @@ class GatewaySchema(strawberry.Schema):
                           ".".join(map(str, error.path or [])) or "request", request_id,
                           exc_info=original)
             else:
-                if _is_limit(error) and not (error.extensions or {}).get("code"):
-                    error.extensions = {**(error.extensions or {}),
-                                        "code": ApiErrorCode.LIMIT_EXCEEDED.value}
+                code = None if _code_of(error) else _request_error_code(error)
+                if code is not None:
+                    _with_code(error, code)
                 log.debug("request refused: %s", error.message)
 
 
@@ -136,6 +182,14 @@ class MaskUnexpectedErrors(MaskErrors):
     def __init__(self, hide_suggestions: bool = False) -> None:
         super().__init__(should_mask_error=is_unexpected)
         self.hide_suggestions = hide_suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        # Validation ran (or the cache answered): what it found is a validation error, unless
+        # it is one of the limits (LIMIT_EXCEEDED, set by process_errors).
+        for error in self.execution_context.pre_execution_errors or ():
+            if not _code_of(error) and not _is_limit(error):
+                _with_code(error, ApiErrorCode.GRAPHQL_VALIDATION_FAILED)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)

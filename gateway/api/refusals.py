@@ -12,6 +12,8 @@ import orjson
 from cross_web import HTTPException  # what strawberry answers with (a transitive dependency)
 from starlette.responses import Response
 from starlette.types import Send
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from gateway.api.errors import ApiErrorCode
 
@@ -32,6 +34,20 @@ class RequestRefused(HTTPException):
     def response(self) -> Response:
         return Response(refusal_body(self.reason, self.code, **self.extensions),
                         status_code=self.status_code, media_type="application/json")
+
+
+def http_refusal(exc: HTTPException) -> RequestRefused:
+    """Strawberry's HTTP refusals (plain text) as ours: the same status, a JSON body with
+    ``BAD_REQUEST``; a subscription sent over HTTP is told where subscriptions are served."""
+    if isinstance(exc, RequestRefused):
+        return exc
+    cause = exc.__cause__
+    if (isinstance(cause, InvalidOperationTypeError)
+            and cause.operation_type is OperationType.SUBSCRIPTION):
+        return RequestRefused(exc.status_code, "Subscriptions are served over WebSocket at "
+                              "/graphql (protocol graphql-transport-ws), not over HTTP.",
+                              ApiErrorCode.BAD_REQUEST)
+    return RequestRefused(exc.status_code, exc.reason, ApiErrorCode.BAD_REQUEST)
 
 
 async def send_refusal(send: Send, status: int, message: str, code: ApiErrorCode,

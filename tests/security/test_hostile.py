@@ -4,6 +4,8 @@ Every case of the table is sent to an app with the shop loaded, then checked for
 
 - a clean refusal (an HTTP 4xx, a GraphQL error with the expected ``extensions.code``, or a
   domain refusal as data, whichever fits the request);
+- every error in the answer carrying an ``extensions.code`` (graphql-core's parse, validation
+  and variable errors too), and every 400 or 413 a GraphQL-shaped JSON body with one;
 - never a 5xx (an exception escaping the app is a 500 behind a real server) and no Python
   traceback text in the body;
 - the server still answering a normal availability query afterwards;
@@ -124,8 +126,8 @@ def graphql_error(code: str | None = None, message: str | None = None
                   ) -> Callable[[httpx.Response], None]:
     """HTTP 200, no data, and an error; with ``code``, the first error carries that code.
 
-    Without ``code``: a parse/validation/variable-coercion error of graphql-core, which carries
-    only a message (no resolver ran), so ``message`` says which refusal it is.
+    Without ``code``: any refusal made before a resolver ran (``message`` says which); that it
+    has a code at all is checked for every case (:func:`assert_every_error_has_a_code`).
     """
     def check(response: httpx.Response) -> None:
         assert response.status_code == 200, (response.status_code, response.text[:500])
@@ -142,6 +144,18 @@ def graphql_error(code: str | None = None, message: str | None = None
         if message is not None:
             assert message.lower() in first["message"].lower(), body
     return check
+
+
+def assert_every_error_has_a_code(response: httpx.Response) -> None:
+    """Clients branch on ``extensions.code``: no error without one, none INTERNAL_ERROR; our
+    HTTP refusals (400, 413) are JSON too. (405 for a method no route serves is Starlette's.)"""
+    if response.status_code in (400, 413):
+        assert response.headers["content-type"].startswith("application/json"), response.text
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    for error in response.json().get("errors") or ():
+        code = (error.get("extensions") or {}).get("code")
+        assert isinstance(code, str) and code and code != "INTERNAL_ERROR", error
 
 
 def cart_refused(field_name: str, issue: str) -> Callable[[httpx.Response], None]:
@@ -407,8 +421,30 @@ CASES: list[Hostile] = [
     Hostile("20k-token query", graphql_error(message="tokens"), raw(TOKEN_FLOOD)),
     Hostile("fragment cycle", graphql_error(message="fragment"),
             raw("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }")),
+    # graphql-core's own refusals, with the codes Apollo Server gives them.
+    Hostile("syntax error", graphql_error("GRAPHQL_PARSE_FAILED", "Syntax Error"),
+            raw('{ availability(channel: "eu_website", skus: ["SHIRT"]) { sku }')),
+    Hostile("unknown field", graphql_error("GRAPHQL_VALIDATION_FAILED", "Cannot query field"),
+            raw('{ availability(channel: "eu_website", skus: ["SHIRT"]) { nope } }')),
+    Hostile("literal of the wrong type", graphql_error("GRAPHQL_VALIDATION_FAILED"),
+            raw('{ availability(channel: "eu_website", skus: [1]) { sku } }')),
+    Hostile("variable of the wrong type", graphql_error("BAD_USER_INPUT", "has invalid value"),
+            raw(AVAILABILITY, {"skus": 5})),
+    Hostile("required variable missing", graphql_error("BAD_USER_INPUT", "'$skus'"),
+            raw(AVAILABILITY)),
+    Hostile("unknown operation name", refused(400, "BAD_REQUEST", "Nope"),
+            b'{"query": "query A { __typename }", "operationName": "Nope"}'),
+    Hostile("no query", refused(400, "BAD_REQUEST", "no graphql query"), b'{"variables": {}}'),
+    # Subscriptions are served over WebSocket only (Strawberry would run one as a query).
+    *[Hostile(f"subscription over POST{label}", refused(400, "BAD_REQUEST", "WebSocket"),
+              raw('subscription { availabilityChanged(channel: "eu_website", skus: ["SHIRT"])'
+                  " { sku } }"), headers=headers)
+      for label, headers in [
+          ("", ()), (" asking for multipart",
+                     (("accept", 'multipart/mixed;subscriptionSpec="1.0", application/json'),)),
+          (" asking for an event stream", (("accept", "text/event-stream"),))]],
     # Transport.
-    Hostile("malformed JSON body", http_status(400), b'{"query": '),
+    Hostile("malformed JSON body", refused(400, "BAD_REQUEST", "JSON"), b'{"query": '),
     Hostile("JSON array body (batch)", http_status(400),
             json.dumps([{"query": "{ __typename }"}, {"query": "{ __typename }"}]).encode()),
     *[Hostile(f"JSON body {label}", http_status(400), body) for label, body in [
@@ -498,6 +534,7 @@ async def test_hostile_request_is_refused_cleanly(api: Api, case: Hostile) -> No
     for marker in TRACEBACK_MARKERS:
         assert marker not in response.text, response.text[:2000]
     case.expect(response)
+    assert_every_error_has_a_code(response)
 
     await assert_still_serving(api)
     assert await api.services.catalog.export_document() == before
