@@ -56,12 +56,21 @@ def running_server(db: Path, workers: int, token: str = TOKEN, *, log: Path | No
         yield server
 
 
+#: Seconds a test client keeps an idle connection (see :func:`client`).
+KEEPALIVE = 2.0
+
+
 def client(base: str, token: str | None = TOKEN, connections: int = 300) -> httpx.AsyncClient:
-    """An async client sized for a burst: no pool wait, generous per-request timeouts."""
+    """An async client sized for a burst: no pool wait, generous per-request timeouts.
+
+    It drops an idle connection after KEEPALIVE seconds, well before the server's keep-alive
+    timeout (5 s): a client that reuses a connection the server is closing at that moment
+    sees it reset."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(
         base_url=base, headers=headers, timeout=httpx.Timeout(30.0),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
+                            keepalive_expiry=KEEPALIVE))
 
 
 async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:

@@ -42,7 +42,7 @@ async def test_postgresql_restart_mid_burst_loses_nothing(private_cluster: Clust
     with replicas(url, tmp_path, count=2) as servers:
         acked, errors, broken = await burst(servers, requests,
                                             lambda: private_cluster.stop("fast"), STOP_AFTER)
-        assert broken == 0  # the gateways answered every request
+        assert broken == [], (broken, [s.logs()[-3000:] for s in servers])  # all answered
         assert len(acked) >= STOP_AFTER and errors, (len(acked), len(errors))
         codes = {error.get("extensions", {}).get("code") for error in errors}
         assert codes == {"STORE_UNAVAILABLE"}, errors[:3]
