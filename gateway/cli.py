@@ -259,10 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="open connections per worker (default: $GATEWAY_MAX_CONNECTIONS, "
                             "else 1000)")
     serve.add_argument("--header-timeout", type=float, default=None,
-                       help="seconds to send a complete request head (default: "
+                       help="seconds to send a complete request head, from opening or "
+                            "from the next request's first byte (default: "
                             "$GATEWAY_HEADER_TIMEOUT, else 10)")
     serve.add_argument("--keepalive-timeout", type=float, default=None,
-                       help="seconds an idle keep-alive connection stays open (default: "
+                       help="seconds an idle keep-alive connection stays open; above a "
+                            "load balancer's idle timeout (default: "
                             "$GATEWAY_KEEPALIVE_TIMEOUT, else 5)")
     serve.set_defaults(func=cmd_serve)
 

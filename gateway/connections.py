@@ -1,9 +1,12 @@
 """Connections of a worker process: timeouts, a cap, and a count of what was closed.
 
-- **Timeouts.** A connection must send a complete request head within ``header_timeout``
-  seconds of opening (or of its previous answer), and the body within ``body_timeout`` once
-  the head is in; otherwise it is closed (with a 408 when part of a request arrived). (An idle
-  keep-alive connection is closed by uvicorn after ``keepalive_timeout``.)
+- **Timeouts.** A new connection must send a complete request head within ``header_timeout``
+  seconds of opening, and the body within ``body_timeout`` once the head is in; otherwise it
+  is closed (with a 408 when part of a request arrived). After an answer, the connection may
+  stay idle for ``keepalive_timeout`` (uvicorn closes it then); the head of its next request
+  must be complete within ``header_timeout`` of its first byte. (A keep-alive timeout longer
+  than the header timeout is honoured: a load balancer that keeps connections for 60 s needs
+  that, or it reuses connections the gateway is closing, and its requests fail.)
 - **A cap.** At most ``max_connections`` open connections, lowered to fit the open-file limit.
   A connection beyond the cap closes the oldest connection that is waiting for a request head;
   when every connection is busy with a request, the newcomer gets a 503 and is closed.
@@ -195,19 +198,29 @@ class GuardMixin(_Protocol):
             self._head_received()
         elif self in self.guard.waiting:
             self.partial = True
+            if self.timer is None:  # the first bytes of the next head on a kept-alive one
+                self._start_timer(self.guard.settings.header_timeout, self._head_timeout)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing() and (self.cycle is None or
                                                 self.cycle.response_complete):
-            self._wait_for_head()
+            self._wait_for_next_head()
 
     # -- the two timers -----------------------------------------------------------------------
 
     def _wait_for_head(self) -> None:
+        """A new connection: its head must be complete within the header timeout."""
         self.partial = False
         self.guard.waiting[self] = None
         self._start_timer(self.guard.settings.header_timeout, self._head_timeout)
+
+    def _wait_for_next_head(self) -> None:
+        """Kept alive after an answer: idle until uvicorn's keep-alive timeout (evictable
+        meanwhile); the header timeout starts with the first byte of the next head."""
+        self.partial = False
+        self.guard.waiting[self] = None
+        self._stop_timer()
 
     def _head_received(self) -> None:
         self.guard.waiting.pop(self, None)

@@ -84,6 +84,24 @@ def closed_by_server(sock: socket.socket, within: float) -> bytes | None:
     return received if time.monotonic() < deadline else None
 
 
+def one_answer(sock: socket.socket) -> bytes:
+    """Read one whole answer (head and ``content-length`` body) from ``sock``."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        assert chunk, received
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, received
+        body += chunk
+    assert len(body) == length, (head, body)
+    return head + b"\r\n\r\n" + body
+
+
 def answered(server: Server) -> httpx.Response:
     return httpx.post(f"{server.base}/graphql", json=QUERY, timeout=HEADER_TIMEOUT + MARGIN)
 
@@ -152,6 +170,42 @@ def test_an_idle_keep_alive_connection_is_closed(shop_db: Path) -> None:
             head = sock.recv(65536)
             assert head.startswith(b"HTTP/1.1 200"), head
             assert closed_by_server(sock, 1 + MARGIN) is not None
+
+
+def test_a_keep_alive_longer_than_the_header_timeout_is_honoured(shop_db: Path) -> None:
+    """A load balancer keeping connections for longer than the header timeout reuses them:
+    after an answer, only the keep-alive timeout closes an idle connection."""
+    keepalive = HEADER_TIMEOUT + 4
+    with running_server(shop_db, env=FAST, args=("--keepalive-timeout", str(keepalive))
+                        ) as server:
+        sock = socket.create_connection(host_port(server), timeout=10)
+        with sock:
+            for _ in range(2):
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = one_answer(sock)
+                assert answer.startswith(b"HTTP/1.1 200"), answer
+                # past the header timeout, well within the keep-alive timeout: still open
+                assert closed_by_server(sock, HEADER_TIMEOUT + 1.5) is None
+            assert closed_by_server(sock, keepalive + MARGIN) is not None
+        assert_small_quiet_log(server)
+
+
+def test_a_slow_head_on_a_kept_alive_connection_gets_408(shop_db: Path) -> None:
+    """The header timeout runs from the first byte of the next request's head."""
+    with running_server(shop_db, env=FAST, args=("--keepalive-timeout", "60")) as server:
+        sock = socket.create_connection(host_port(server), timeout=10)
+        with sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert one_answer(sock).startswith(b"HTTP/1.1 200")
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+            for _ in range(3):  # a byte now and then does not keep it open
+                time.sleep(0.5)
+                sock.sendall(b"X")
+            started = time.monotonic()
+            received = closed_by_server(sock, HEADER_TIMEOUT + MARGIN)
+        assert received is not None and received.startswith(b"HTTP/1.1 408"), received
+        assert time.monotonic() - started < MARGIN  # the header timeout, not the keep-alive
+        assert_small_quiet_log(server)
 
 
 def test_a_client_leaving_mid_request_is_not_an_error(shop_db: Path) -> None:
