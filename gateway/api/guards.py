@@ -3,6 +3,8 @@
 Run after validation and before graphql-core coerces the variables (which, for a 335,000-line
 cart, alone takes seconds), in this order, each refusal a GraphQL error with no data:
 
+0. a document with several operations and no ``operationName``: ``BAD_REQUEST`` (the GraphQL
+   spec's rule; Strawberry alone would run the first operation);
 1. list arguments longer than their limit (``skus`` → ``GATEWAY_MAX_SKUS``, ``lines`` →
    ``GATEWAY_MAX_CART_LINES``): ``LIMIT_EXCEEDED``, measured with ``len`` on the raw JSON;
 2. the query cost (:mod:`gateway.api.cost`) over the limit of the caller (public or back
@@ -19,10 +21,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+)
 from strawberry.extensions import SchemaExtension
 
 from gateway.api.cost import CostPlan, cost_limit, cost_limit_error, cost_report, operation_plan
+from gateway.api.errors import ApiErrorCode
 from gateway.api.identifiers import identifier_plan
 from gateway.api.limits import too_many
 from gateway.settings import Settings
@@ -40,6 +49,20 @@ def oversized_list(plan: CostPlan, variables: dict[str, Any] | None,
         if count > limit:
             return too_many(count, limit, what)
     return None
+
+
+def unselected_operation(document: DocumentNode, operation_name: str | None
+                         ) -> GraphQLError | None:
+    """The refusal of a document holding several operations when the request names none of
+    them (the GraphQL spec's "GetOperation" rule), else None."""
+    if operation_name is not None or len(document.definitions) < 2:
+        return None
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+    if operations < 2:
+        return None
+    return GraphQLError("Must provide operation name if query contains multiple operations: "
+                        "send operationName with the one to run.",
+                        extensions={"code": ApiErrorCode.BAD_REQUEST.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +104,13 @@ class RequestGuards(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
+            # Strawberry fills in the first operation's name when the request gave none.
+            refusal = unselected_operation(
+                document, getattr(context, "_provided_operation_name", None))
+            if refusal is not None:
+                context.result = ExecutionResult(data=None, errors=[refusal])
+                yield
+                return
             verdict = check_operation(context.schema._schema, document, context.variables,
                                       context.operation_name, self.settings,
                                       getattr(context.context, "is_back_office", False))

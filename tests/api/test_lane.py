@@ -172,3 +172,27 @@ async def test_production_mode_answers_the_same_through_the_lane(tmp_path: Path)
         for _ in range(2):  # refused in production, by the normal path both times
             assert (await same(pair, introspection))["errors"]
         assert pair.lane.answered == 2
+
+
+TWO_READS = ('query A { availability(channel: "eu_website", skus: ["SHIRT"]) { sku } } '
+             'query B { availability(channel: "eu_website", skus: ["SHIRT"]) '
+             "{ sku salableQty } }")
+
+
+async def test_the_named_operation_of_several_takes_the_lane(pair: Pair) -> None:
+    for name, wanted in (("B", {"sku": "SHIRT", "salableQty": 7}), ("A", {"sku": "SHIRT"})):
+        for _ in range(2):  # learnt, then answered by the lane
+            answer = await same(pair, {"query": TWO_READS, "operationName": name})
+            assert answer["data"] == {"availability": [wanted]}
+    assert pair.lane.answered == 2
+
+
+async def test_several_operations_without_a_name_are_refused_on_both_paths(
+        pair: Pair) -> None:
+    for _ in range(2):  # nothing is learnt from a refusal
+        answer = await same(pair, {"query": TWO_READS})
+        assert answer["data"] is None
+        (error,) = answer["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST", error
+        assert "operationName" in error["message"]
+    assert pair.lane.answered == 0

@@ -435,6 +435,12 @@ CASES: list[Hostile] = [
     Hostile("unknown operation name", refused(400, "BAD_REQUEST", "Nope"),
             b'{"query": "query A { __typename }", "operationName": "Nope"}'),
     Hostile("no query", refused(400, "BAD_REQUEST", "no graphql query"), b'{"variables": {}}'),
+    *[Hostile(f"two operations, no operationName ({label})",
+              graphql_error("BAD_REQUEST", "operation name"), raw(document))
+      for label, document in [
+          ("two queries", "query A { __typename } query B { __typename }"),
+          ("a query, then a mutation", 'query A { __typename } mutation B { validateCart('
+                                       'channel: "eu_website", lines: []) { ok } }')]],
     # Subscriptions are served over WebSocket only (Strawberry would run one as a query).
     *[Hostile(f"subscription over POST{label}", refused(400, "BAD_REQUEST", "WebSocket"),
               raw('subscription { availabilityChanged(channel: "eu_website", skus: ["SHIRT"])'
