@@ -29,6 +29,7 @@ IDLE = 1100
 SMALL_LOG = 20_000
 FAST = {"GATEWAY_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "GATEWAY_BODY_TIMEOUT": str(BODY_TIMEOUT),
         "GATEWAY_REFUSAL_LOG_INTERVAL": "1"}
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 QUERY = {"query": '{ availability(channel: "eu_website", skus: ["SHIRT"]) { sku salableQty } }'}
 
 
@@ -102,6 +103,25 @@ def one_answer(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
+@contextlib.contextmanager
+def kept_alive(server: Server) -> Iterator[socket.socket]:
+    """A connection that has had one request answered (200) and is now kept alive."""
+    sock = socket.create_connection(host_port(server), timeout=10)
+    with sock:
+        sock.sendall(HEALTHZ)
+        answer = one_answer(sock)
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        yield sock
+
+
+def send_head_slowly(sock: socket.socket) -> None:
+    """Start a request head, then add a byte now and then (which must not keep it open)."""
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    for _ in range(3):
+        time.sleep(0.5)
+        sock.sendall(b"X")
+
+
 def answered(server: Server) -> httpx.Response:
     return httpx.post(f"{server.base}/graphql", json=QUERY, timeout=HEADER_TIMEOUT + MARGIN)
 
@@ -140,10 +160,7 @@ def test_a_request_head_sent_too_slowly_gets_408(shop_db: Path) -> None:
     with running_server(shop_db, env=FAST) as server:
         sock = socket.create_connection(host_port(server), timeout=10)
         with sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-            for _ in range(3):  # a byte now and then does not keep it open
-                time.sleep(0.5)
-                sock.sendall(b"X")
+            send_head_slowly(sock)
             received = closed_by_server(sock, HEADER_TIMEOUT + MARGIN)
         assert received is not None and received.startswith(b"HTTP/1.1 408"), received
         assert answered(server).status_code == 200
@@ -163,13 +180,9 @@ def test_a_body_sent_too_slowly_is_closed_quietly(shop_db: Path) -> None:
 
 
 def test_an_idle_keep_alive_connection_is_closed(shop_db: Path) -> None:
-    with running_server(shop_db, env=FAST, args=("--keepalive-timeout", "1")) as server:
-        sock = socket.create_connection(host_port(server), timeout=10)
-        with sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            head = sock.recv(65536)
-            assert head.startswith(b"HTTP/1.1 200"), head
-            assert closed_by_server(sock, 1 + MARGIN) is not None
+    with running_server(shop_db, env=FAST, args=("--keepalive-timeout", "1")) as server, \
+            kept_alive(server) as sock:
+        assert closed_by_server(sock, 1 + MARGIN) is not None
 
 
 def test_a_keep_alive_longer_than_the_header_timeout_is_honoured(shop_db: Path) -> None:
@@ -178,14 +191,13 @@ def test_a_keep_alive_longer_than_the_header_timeout_is_honoured(shop_db: Path) 
     keepalive = HEADER_TIMEOUT + 4
     with running_server(shop_db, env=FAST, args=("--keepalive-timeout", str(keepalive))
                         ) as server:
-        sock = socket.create_connection(host_port(server), timeout=10)
-        with sock:
-            for _ in range(2):
-                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                answer = one_answer(sock)
-                assert answer.startswith(b"HTTP/1.1 200"), answer
-                # past the header timeout, well within the keep-alive timeout: still open
-                assert closed_by_server(sock, HEADER_TIMEOUT + 1.5) is None
+        with kept_alive(server) as sock:
+            # past the header timeout, well within the keep-alive timeout: still open
+            assert closed_by_server(sock, HEADER_TIMEOUT + 1.5) is None
+            sock.sendall(HEALTHZ)
+            answer = one_answer(sock)
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            assert closed_by_server(sock, HEADER_TIMEOUT + 1.5) is None
             assert closed_by_server(sock, keepalive + MARGIN) is not None
         assert_small_quiet_log(server)
 
@@ -193,14 +205,8 @@ def test_a_keep_alive_longer_than_the_header_timeout_is_honoured(shop_db: Path) 
 def test_a_slow_head_on_a_kept_alive_connection_gets_408(shop_db: Path) -> None:
     """The header timeout runs from the first byte of the next request's head."""
     with running_server(shop_db, env=FAST, args=("--keepalive-timeout", "60")) as server:
-        sock = socket.create_connection(host_port(server), timeout=10)
-        with sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert one_answer(sock).startswith(b"HTTP/1.1 200")
-            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
-            for _ in range(3):  # a byte now and then does not keep it open
-                time.sleep(0.5)
-                sock.sendall(b"X")
+        with kept_alive(server) as sock:
+            send_head_slowly(sock)
             started = time.monotonic()
             received = closed_by_server(sock, HEADER_TIMEOUT + MARGIN)
         assert received is not None and received.startswith(b"HTTP/1.1 408"), received
